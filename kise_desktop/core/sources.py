@@ -1,0 +1,303 @@
+"""Where frames come from: a camera, a video file, one photo, a folder of photos.
+
+Every source is an iterator of `Frame(image_bgr, timestamp, name)` with
+`.kind` and `.close()` (also usable as a context manager). Problems raise
+`SourceError` (or its subclass `ImageError` for photos) with one line that
+names the file or camera, fit to show a user as it is.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+# Photos above this long side are downscaled on loading: detection and drawing on a
+# 12000 px image take seconds and gigabytes, and no face needs that resolution.
+MAX_IMAGE_SIDE = 4096
+# Refuse to decode anything larger than this (a decompression bomb, not a photo).
+MAX_IMAGE_PIXELS = 300_000_000
+
+
+class SourceError(Exception):
+    """A camera, video or photo cannot be read; the message names it."""
+
+
+class ImageError(SourceError):
+    """A photo cannot be read (missing, empty, truncated, not an image...)."""
+
+
+@dataclass
+class Frame:
+    image_bgr: np.ndarray   # uint8 (H, W, 3)
+    timestamp: float        # seconds since the source started (photos: 0)
+    name: str               # file name, or "camera 0" / "video.mp4#123"
+
+
+@dataclass
+class LoadedImage:
+    """A photo as loaded, and what loading did to it."""
+    image_bgr: np.ndarray
+    original_size: tuple[int, int]        # width, height of the file (after EXIF rotation)
+    scale: float = 1.0                    # image size / original size (< 1 when downscaled)
+    notes: list[str] = field(default_factory=list)  # e.g. "downscaled from 12000x9000 to 4096x3072"
+
+
+# -- photos --------------------------------------------------------------------
+
+def _to_uint8_array(img: Image.Image) -> np.ndarray:
+    """RGB uint8 array from any Pillow mode; 16-bit and float images are rescaled, not clipped."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # Pillow's own conversion to "L" clips 16-bit values at 255 (a white image); rescale instead.
+        arr = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16"):
+            arr = arr / 257.0
+        elif arr.size and arr.max() > 255:
+            arr = arr * (255.0 / max(arr.max(), 1.0))
+        gray = np.clip(np.round(arr), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        # Transparent areas become white (what a viewer shows), not whatever colour hid under alpha 0.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    return np.asarray(img.convert("RGB"))
+
+
+def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE) -> LoadedImage:
+    """Load a photo as BGR uint8, upright (EXIF orientation), at most `max_side` px long."""
+    path = Path(path)
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise ImageError(f"{path}: empty file")
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit below replaces Pillow's decompression-bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ImageError(f"{path}: too large to decode ({width}x{height} pixels)")
+                long_side = max(width, height)
+                if long_side > max_side and img.format == "JPEG":
+                    # Let the JPEG decoder downscale by 1/2..1/8 while decoding: a fraction of the memory.
+                    img.draft("RGB", (width * max_side // long_side, height * max_side // long_side))
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+                rgb = _to_uint8_array(upright)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file (or a format KISE cannot read)") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: too large to decode") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow says "image file is truncated" / "broken data stream" for damaged files.
+        reason = str(exc).split("\n")[0] or type(exc).__name__
+        raise ImageError(f"{path}: damaged or truncated image ({reason})") from None
+
+    # Width/height after EXIF rotation, in the file's own resolution (draft may have shrunk it).
+    rotated = upright.size != img.size and upright.size == (img.size[1], img.size[0])
+    original = (height, width) if rotated else (width, height)
+    h, w = rgb.shape[:2]
+    if max(w, h) > max_side:
+        factor = max_side / max(w, h)
+        rgb = cv2.resize(rgb, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    scale = bgr.shape[1] / original[0]
+    if scale < 1.0:
+        notes.append(f"downscaled from {original[0]}x{original[1]} to {bgr.shape[1]}x{bgr.shape[0]}")
+    return LoadedImage(bgr, original, scale, notes)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """A photo as a BGR uint8 array; see `load_image_info` for what is done to it."""
+    return load_image_info(path).image_bgr
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Files in `folder` (not recursive) whose suffix says image, sorted by name."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+# -- frame sources ---------------------------------------------------------------
+
+class FrameSource:
+    """Base: an iterator of frames with `kind`, `close()` and context-manager support."""
+
+    kind = "none"
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self
+
+    def __next__(self) -> Frame:
+        raise StopIteration
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ImageSource(FrameSource):
+    kind = "image"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.loaded = load_image_info(path)   # fail now, with the file's name
+        self._done = False
+
+    def __next__(self) -> Frame:
+        if self._done:
+            raise StopIteration
+        self._done = True
+        return Frame(self.loaded.image_bgr, 0.0, self.path.name)
+
+
+class FolderSource(FrameSource):
+    """Photos in a folder, by name. Bad files are skipped and kept in `errors`
+    (or raised as `ImageError` one by one when `skip_bad=False`; iteration
+    may continue after that)."""
+
+    kind = "folder"
+
+    def __init__(self, folder: Path, skip_bad: bool = True) -> None:
+        self.folder = folder
+        self.paths = list_images(folder)
+        if not self.paths:
+            raise SourceError(f"{folder}: no images in this folder")
+        self.skip_bad = skip_bad
+        self.errors: list[ImageError] = []
+        self._index = 0
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __next__(self) -> Frame:
+        while self._index < len(self.paths):
+            path = self.paths[self._index]
+            self._index += 1
+            try:
+                return Frame(load_image(path), 0.0, path.name)
+            except ImageError as exc:
+                if not self.skip_bad:
+                    raise
+                self.errors.append(exc)
+        raise StopIteration
+
+
+class _CaptureSource(FrameSource):
+    """Shared by camera and video: an OpenCV capture read frame by frame."""
+
+    def __init__(self, capture: cv2.VideoCapture, label: str) -> None:
+        self._capture = capture
+        self.label = label
+        self._index = 0
+
+    @property
+    def fps(self) -> float:
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        return fps if 0.0 < fps < 1000.0 else 0.0
+
+    @property
+    def frame_count(self) -> int:
+        return max(0, int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class VideoSource(_CaptureSource):
+    kind = "video"
+
+    def __init__(self, path: Path) -> None:
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"{path}: cannot open as a video (missing codec or not a video)")
+        super().__init__(capture, path.name)
+        self.path = path
+
+    def __next__(self) -> Frame:
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            raise StopIteration  # the end of the file (a damaged tail also ends here)
+        fps = self.fps
+        # Timestamps from the frame index are exact for constant-rate files; POS_MSEC otherwise.
+        timestamp = self._index / fps if fps else float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1000.0
+        self._index += 1
+        return Frame(image, timestamp, f"{self.label}#{self._index - 1}")
+
+
+class CameraSource(_CaptureSource):
+    kind = "camera"
+
+    def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
+        capture = cv2.VideoCapture(index)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"camera {index}: not found or cannot be opened")
+        if width and height:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        super().__init__(capture, f"camera {index}")
+        self.index = index
+        self._start = time.monotonic()
+
+    def __next__(self) -> Frame:
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            # A camera has no end: no frame means it was unplugged or taken by another app.
+            raise SourceError(f"camera {self.index}: stopped delivering frames (unplugged or in use?)")
+        self._index += 1
+        return Frame(image, time.monotonic() - self._start, self.label)
+
+
+def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
+    """A camera (int or digit string), a video file, an image file or a folder of images."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        return CameraSource(int(spec))
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    if path.is_dir():
+        return FolderSource(path, skip_bad=skip_bad)
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return VideoSource(path)
+    if suffix in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    # Unknown suffix: try as a photo first (cheap to identify), then as a video.
+    try:
+        return ImageSource(path)
+    except ImageError:
+        pass
+    try:
+        return VideoSource(path)
+    except SourceError:
+        raise SourceError(f"{path}: neither an image nor a video KISE can read") from None
