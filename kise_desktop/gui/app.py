@@ -1,0 +1,132 @@
+"""`kise-desktop`: the live emotion-recognition window.
+
+    kise-desktop                                   # first camera found
+    kise-desktop --source 0 --detector hog --lang en
+    kise-desktop --source clip.mp4 --screenshot shot.png --quit-after 8
+    kise-desktop --source ../shared/data/dlib-faces          # photo mode
+
+`--screenshot FILE --quit-after SECONDS` grabs the whole window after that
+many seconds and exits (for demos, docs and checks; works offscreen with
+QT_QPA_PLATFORM=offscreen).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from kise_desktop.paths import FONTS_DIR
+
+FONT_FILE = FONTS_DIR / "NanumGothic.ttf"
+
+
+def load_fonts(app) -> str | None:
+    """Register the bundled Korean font and make it the default, so Hangul never shows as boxes."""
+    from PySide6.QtGui import QFont, QFontDatabase
+
+    if not FONT_FILE.is_file():
+        print(f"kise-desktop: {FONT_FILE} is missing; Korean text may not render", file=sys.stderr)
+        return None
+    font_id = QFontDatabase.addApplicationFont(str(FONT_FILE))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        print(f"kise-desktop: could not load {FONT_FILE}", file=sys.stderr)
+        return None
+    font = QFont(families[0])
+    font.setPointSizeF(max(9.0, app.font().pointSizeF()))
+    app.setFont(font)
+    return families[0]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kise-desktop", description="Live facial emotion recognition (offline, CPU).")
+    p.add_argument("--source", help="camera index (0, 1, ...), a video file, a photo, or a folder of photos")
+    p.add_argument("--detector", choices=("haar", "hog"), help="face detector (default: last used, else haar)")
+    p.add_argument("--compare", action="store_true", help="run Haar and HOG side by side")
+    p.add_argument("--lang", choices=("ko", "en"), help="interface language (default: last used, else ko)")
+    p.add_argument("--model", help="TFLite emotion model (default: the bundled one)")
+    p.add_argument("--sidecar", help="the model's JSON sidecar (default: beside the model)")
+    p.add_argument("--loop", action="store_true", help="loop a video file")
+    p.add_argument("--max-speed", action="store_true",
+                   help="process a video as fast as possible instead of in real time")
+    p.add_argument("--screenshot", help="save a PNG of the whole window (with --quit-after)")
+    p.add_argument("--quit-after", type=float, help="quit after this many seconds")
+    p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--fresh", action="store_true",
+                   help="ignore and do not save remembered settings (reproducible demos)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("KISE")
+    app.setApplicationName("kise-desktop")
+    load_fonts(app)
+
+    from .main_window import MainWindow
+
+    settings = QSettings("KISE", "kise-desktop")
+    if args.fresh:
+        import tempfile
+
+        tmp = tempfile.NamedTemporaryFile(prefix="kise-settings-", suffix=".ini", delete=False)
+        tmp.close()
+        settings = QSettings(tmp.name, QSettings.Format.IniFormat)
+    source: str | int | None = args.source
+    if source is not None and str(source).isdigit():
+        source = int(source)
+    window = MainWindow(settings=settings, source=source, lang=args.lang, detector=args.detector,
+                        compare=True if args.compare else None, model_path=args.model, sidecar_path=args.sidecar,
+                        pace_video=not args.max_speed, loop_video=args.loop)
+    if args.size and (args.fresh or args.screenshot):
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        window.resize(w, h)
+    window.show()
+
+    if args.quit_after is not None:
+        def finish() -> None:
+            if args.screenshot:
+                window.history.refresh()
+                out = Path(args.screenshot)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                if not window.grab().save(str(out)):
+                    print(f"kise-desktop: could not write {out}", file=sys.stderr)
+                else:
+                    print(f"kise-desktop: screenshot {out}")
+            window.close()
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    elif args.screenshot:
+        print("kise-desktop: --screenshot needs --quit-after", file=sys.stderr)
+        return 2
+
+    # Ctrl+C in the terminal closes the window cleanly (Python gets a chance to run every 200 ms).
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer()
+    tick.start(200)
+    tick.timeout.connect(lambda: None)
+    code = app.exec()
+    window.shutdown()
+    if args.fresh:
+        Path(settings.fileName()).unlink(missing_ok=True)
+    # Tear the widgets down now, in Qt's order, rather than in the interpreter's
+    # finalizer (where PySide6/pyqtgraph objects can be freed in the wrong order).
+    tick.stop()
+    window.deleteLater()
+    del window
+    app.processEvents()
+    import gc
+
+    gc.collect()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Every user-visible GUI string, in English and Korean, in one table.
+
+Emotion names are not here: they come from `kise_desktop.emotions` (the one
+place for them). Look strings up with `tr(key, lang)`; a missing Korean entry
+falls back to English, a missing key raises KeyError (caught by the tests).
+"""
+from __future__ import annotations
+
+LANGUAGES: tuple[str, ...] = ("ko", "en")
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+_STRINGS: dict[str, dict[str, str]] = {
+    "app_title": {"en": "KISE - live emotion recognition", "ko": "KISE - 실시간 감정 인식"},
+    # menus / actions
+    "menu_file": {"en": "&File", "ko": "파일(&F)"},
+    "menu_view": {"en": "&View", "ko": "보기(&V)"},
+    "menu_lang": {"en": "&Language", "ko": "언어(&L)"},
+    "act_open_video": {"en": "Open video...", "ko": "동영상 열기..."},
+    "act_open_photos": {"en": "Open photos...", "ko": "사진 열기..."},
+    "act_open_folder": {"en": "Open folder...", "ko": "폴더 열기..."},
+    "act_open_model": {"en": "Open model...", "ko": "모델 열기..."},
+    "act_snapshot": {"en": "Save snapshot...", "ko": "스냅샷 저장..."},
+    "act_quit": {"en": "Quit", "ko": "종료"},
+    # source panel
+    "grp_source": {"en": "Source", "ko": "입력"},
+    "camera": {"en": "Camera", "ko": "카메라"},
+    "camera_n": {"en": "Camera {n}", "ko": "카메라 {n}"},
+    "no_cameras": {"en": "(no camera found)", "ko": "(카메라 없음)"},
+    "btn_refresh": {"en": "Refresh", "ko": "새로 고침"},
+    "btn_start_camera": {"en": "Start camera", "ko": "카메라 시작"},
+    "btn_stop": {"en": "Stop", "ko": "정지"},
+    "btn_open_file": {"en": "Open file...", "ko": "파일 열기..."},
+    "btn_retry": {"en": "Retry", "ko": "다시 시도"},
+    "btn_replay": {"en": "Play again", "ko": "다시 재생"},
+    "btn_prev": {"en": "< Previous", "ko": "< 이전"},
+    "btn_next": {"en": "Next >", "ko": "다음 >"},
+    "btn_save_photo": {"en": "Save image + JSON...", "ko": "이미지 + JSON 저장..."},
+    "photo_pos": {"en": "Photo {i} / {n}: {name}", "ko": "사진 {i} / {n}: {name}"},
+    "probing": {"en": "looking for cameras...", "ko": "카메라 찾는 중..."},
+    # detector panel
+    "grp_detector": {"en": "Face detector", "ko": "얼굴 검출기"},
+    "det_haar": {"en": "Haar (OpenCV)", "ko": "Haar (OpenCV)"},
+    "det_hog": {"en": "HOG (dlib)", "ko": "HOG (dlib)"},
+    "compare": {"en": "Compare Haar and HOG", "ko": "Haar와 HOG 비교"},
+    "scale_factor": {"en": "Scale factor", "ko": "배율"},
+    "min_neighbors": {"en": "Min neighbours", "ko": "최소 이웃 수"},
+    "min_size": {"en": "Min face size (px)", "ko": "최소 얼굴 크기 (px)"},
+    "upsample": {"en": "Upsampling", "ko": "업샘플링"},
+    "detect_width": {"en": "Detection width", "ko": "검출 너비"},
+    "full_size": {"en": "full size", "ko": "원본 크기"},
+    "btn_defaults": {"en": "Defaults", "ko": "기본값"},
+    # model panel
+    "grp_model": {"en": "Emotion model", "ko": "감정 모델"},
+    "model_info": {"en": "{name}\n{classes} classes, accuracy {acc}", "ko": "{name}\n{classes}개 감정, 정확도 {acc}"},
+    "model_unknown_acc": {"en": "n/a", "ko": "정보 없음"},
+    "no_model": {"en": "No emotion model loaded", "ko": "감정 모델이 없습니다"},
+    "model_error": {"en": "Could not load the model {path}:\n{error}", "ko": "모델을 불러올 수 없습니다 {path}:\n{error}"},
+    # recording
+    "grp_record": {"en": "Record", "ko": "기록"},
+    "btn_record": {"en": "Record CSV...", "ko": "CSV 기록..."},
+    "btn_stop_record": {"en": "Stop recording", "ko": "기록 중지"},
+    "btn_snapshot": {"en": "Snapshot PNG...", "ko": "스냅샷 PNG..."},
+    "recording": {"en": "recording: {n} rows", "ko": "기록 중: {n}행"},
+    # history
+    "grp_history": {"en": "Emotion history", "ko": "감정 기록"},
+    "history_face": {"en": "face #{id}", "ko": "얼굴 #{id}"},
+    "history_none": {"en": "no face", "ko": "얼굴 없음"},
+    "history_seconds": {"en": "Window (s)", "ko": "구간 (초)"},
+    "axis_time": {"en": "seconds", "ko": "초"},
+    "axis_prob": {"en": "probability", "ko": "확률"},
+    # performance
+    "perf": {"en": "{fps:.1f} fps shown | pipeline {pfps:.1f} fps", "ko": "표시 {fps:.1f} fps | 처리 {pfps:.1f} fps"},
+    "perf_stages": {"en": "grab {grab:.1f} | detect {detect:.1f} | classify {classify:.1f} | draw {draw:.1f} ms",
+                    "ko": "캡처 {grab:.1f} | 검출 {detect:.1f} | 분류 {classify:.1f} | 그리기 {draw:.1f} ms"},
+    "compare_caption": {"en": "{det}: {n} faces, detect {ms:.1f} ms", "ko": "{det}: 얼굴 {n}개, 검출 {ms:.1f} ms"},
+    "faces_n": {"en": "{n} faces", "ko": "얼굴 {n}개"},
+    # states
+    "state_idle": {"en": "Choose a camera, or open a video, photos or a folder (or drop them here).",
+                   "ko": "카메라를 고르거나 동영상, 사진, 폴더를 여세요 (여기에 끌어다 놓아도 됩니다)."},
+    "state_opening": {"en": "Opening {name}...", "ko": "{name} 여는 중..."},
+    "state_no_camera": {"en": "No camera found.", "ko": "카메라를 찾을 수 없습니다."},
+    "state_open_failed": {"en": "Could not open {name}.\nThe camera may be in use by another program, or unplugged.\n{error}",
+                          "ko": "{name}을(를) 열 수 없습니다.\n다른 프로그램이 카메라를 사용 중이거나 연결이 끊겼을 수 있습니다.\n{error}"},
+    "state_lost": {"en": "The camera stopped sending frames (unplugged?).\n{error}",
+                   "ko": "카메라에서 영상이 더 이상 오지 않습니다 (연결 끊김?).\n{error}"},
+    "state_ended": {"en": "End of video: {name}", "ko": "동영상 끝: {name}"},
+    "state_bad_file": {"en": "Could not open {name}:\n{error}", "ko": "{name}을(를) 열 수 없습니다:\n{error}"},
+    "error_title": {"en": "KISE", "ko": "KISE"},
+    "saved": {"en": "Saved {path}", "ko": "저장됨: {path}"},
+    "save_failed": {"en": "Could not save {path}: {error}", "ko": "저장 실패 {path}: {error}"},
+    "nothing_to_save": {"en": "Nothing to save yet.", "ko": "아직 저장할 것이 없습니다."},
+    "filter_video": {"en": "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)",
+                     "ko": "동영상 (*.mp4 *.avi *.mov *.mkv *.webm);;모든 파일 (*)"},
+    "filter_images": {"en": "Images (*.jpg *.jpeg *.png *.bmp *.webp);;All files (*)",
+                      "ko": "이미지 (*.jpg *.jpeg *.png *.bmp *.webp);;모든 파일 (*)"},
+    "filter_model": {"en": "TFLite models (*.tflite)", "ko": "TFLite 모델 (*.tflite)"},
+    "filter_csv": {"en": "CSV (*.csv)", "ko": "CSV (*.csv)"},
+    "filter_png": {"en": "PNG (*.png)", "ko": "PNG (*.png)"},
+}
+
+
+def tr(key: str, lang: str = "ko", **fmt: object) -> str:
+    """The string `key` in `lang` ('ko' or 'en'), formatted with `fmt`."""
+    entry = _STRINGS[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fmt) if fmt else text
+
+
+def keys() -> list[str]:
+    return list(_STRINGS)
+
+
+def missing(lang: str) -> list[str]:
+    """Keys without a translation in `lang` (for tests)."""
+    return [k for k, v in _STRINGS.items() if not v.get(lang)]

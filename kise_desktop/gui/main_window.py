@@ -1,0 +1,822 @@
+"""KISE's main window: live view, controls, emotion history, performance readout.
+
+Everything here runs on the GUI thread. Analysis happens in `AnalysisWorker`
+on its own QThread; the window sends it commands (thread-safe, non-blocking)
+and pulls the newest `Packet` when `packet_ready` fires.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from kise_desktop.paths import MODELS_DIR, REPO_DIR
+
+from . import core_api as core
+from .controls import DetectorControls
+from .history_plot import HistoryPlot
+from .i18n import LANGUAGE_NAMES, LANGUAGES, tr
+from .recorder import CsvRecorder, result_to_dict, write_image, write_json
+from .video_view import VideoView
+from .worker import (STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
+                     AnalysisWorker, Packet, SourceRequest, request_for)
+
+BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
+
+
+# --------------------------------------------------------------------------- helpers
+def list_cameras(max_index: int = 6) -> list[int]:
+    """Indices of cameras that open, probed with OpenCV (no QtMultimedia needed)."""
+    if os.name == "posix" and Path("/dev").is_dir() and not glob.glob("/dev/video*"):
+        return []                                # Linux with no video device: skip the slow probe
+    found = []
+    for i in range(max_index):
+        if os.name == "posix" and Path("/dev").is_dir() and not Path(f"/dev/video{i}").exists():
+            continue
+        cap = cv2.VideoCapture(i)
+        try:
+            if cap.isOpened():
+                found.append(i)
+        finally:
+            cap.release()
+    return found
+
+
+def find_sidecar(model_path: Path) -> Path | None:
+    """The JSON beside the model, else one of the same name in training/anchors (the seed's)."""
+    for candidate in (model_path.with_suffix(".json"), REPO_DIR / "training" / "anchors" / f"{model_path.stem}.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def model_accuracy(sidecar: dict) -> float | None:
+    """The test accuracy from a sidecar's "metrics", whatever the exact key is called."""
+    metrics = sidecar.get("metrics") or {}
+    if isinstance(metrics, dict):
+        for key in ("accuracy", "test_accuracy", "ferplus_test_accuracy", "acc"):
+            if isinstance(metrics.get(key), (int, float)):
+                return float(metrics[key])
+        for key, value in metrics.items():
+            if "acc" in key.lower() and isinstance(value, (int, float)):
+                return float(value)
+            if isinstance(value, dict):
+                nested = model_accuracy({"metrics": value})
+                if nested is not None:
+                    return nested
+    return None
+
+
+class _CameraProbe(QWidget):
+    """Runs `list_cameras` on a plain thread and reports back on the GUI thread."""
+    found = Signal(list)
+
+    def __init__(self, lister: Callable[[], list[int]], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.hide()
+        self._lister = lister
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self._thread = threading.Thread(target=self._run, name="kise-camera-probe", daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self) -> None:
+        try:
+            cams = list(self._lister())
+        except Exception:
+            cams = []
+        self.found.emit(cams)
+
+    def join(self, timeout: float = 3.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+# --------------------------------------------------------------------------- window
+class MainWindow(QMainWindow):
+    def __init__(self, *, settings: QSettings | None = None,
+                 source_factory: Callable[[str | int], Any] | None = None,
+                 image_loader: Callable[[str], np.ndarray] | None = None,
+                 camera_lister: Callable[[], list[int]] | None = None,
+                 model_path: str | Path | None = None, sidecar_path: str | Path | None = None,
+                 source: str | int | list[str] | None = None, lang: str | None = None,
+                 detector: str | None = None, compare: bool | None = None,
+                 pace_video: bool = True, loop_video: bool = False,
+                 auto_camera: bool = True) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings("KISE", "kise-desktop")
+        self.lang = lang or str(self.settings.value("lang", "ko"))
+        if self.lang not in LANGUAGES:
+            self.lang = "ko"
+        self.classifier: Any = None
+        self.model_error: str = ""
+        self.packets_shown = 0
+        self.last_packet: Packet | None = None
+        self.last_state = None
+        self.recorder: CsvRecorder | None = None
+        self.selected_track: int | None = None
+        self._request: SourceRequest | None = None
+        self._auto_camera = auto_camera and source is None
+        self._cameras: list[int] = []
+        self._timings_avg: dict[str, float] = {}
+        self._fps_count = 0
+        self._fps_t0 = time.perf_counter()
+        self.display_fps = 0.0
+        self._closed = False
+        self.setAcceptDrops(True)
+
+        # worker thread ------------------------------------------------------
+        self.worker = AnalysisWorker(source_factory, image_loader, pace_video=pace_video, loop_video=loop_video)
+        self.thread = QThread(self)
+        self.thread.setObjectName("kise-analysis")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit)
+        self.worker.packet_ready.connect(self._on_packet_ready)
+        self.worker.state_changed.connect(self._on_state_changed)
+        self.worker.errored.connect(self._on_worker_errored)
+
+        self._build_ui()
+        self._build_menus()
+        self._load_settings(detector, compare)
+        self.retranslate()
+
+        self.probe = _CameraProbe(camera_lister or list_cameras, self)
+        self.probe.found.connect(self._on_cameras_found)
+
+        self.perf_timer = QTimer(self)
+        self.perf_timer.setInterval(500)
+        self.perf_timer.timeout.connect(self._update_perf)
+        self.perf_timer.start()
+
+        self.thread.start()
+        self.load_model(model_path or self.settings.value("model_path") or BUNDLED_MODEL,
+                        sidecar_path or self.settings.value("sidecar_path") or None,
+                        fallback=BUNDLED_MODEL if model_path is None else None)
+        self._show_message(tr("state_idle", self.lang), retry=False)
+        self.refresh_cameras()
+        if source is not None:
+            self.open_source(source)
+
+    # ---------------------------------------------------------------- UI construction
+    def _build_ui(self) -> None:
+        self.view = VideoView()
+        self.view.lang = self.lang
+        self.view.face_clicked.connect(self._on_face_clicked)
+        # message page (no camera, camera lost, end of video, bad file)
+        self.message_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.message_label.setObjectName("message")
+        self.message_label.setStyleSheet("font-size: 15px; color: #eee;")
+        self.retry_btn = QPushButton()
+        self.open_btn = QPushButton()
+        self.retry_btn.clicked.connect(self._on_retry_clicked)
+        self.open_btn.clicked.connect(self._on_open_file_clicked)
+        msg_page = QWidget()
+        msg_page.setStyleSheet("background: #18181c;")
+        mp = QVBoxLayout(msg_page)
+        mp.addStretch(1)
+        mp.addWidget(self.message_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.retry_btn)
+        row.addWidget(self.open_btn)
+        row.addStretch(1)
+        mp.addLayout(row)
+        mp.addStretch(1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(msg_page)
+
+        # history
+        self.history = HistoryPlot(seconds=30.0, lang=self.lang)
+        self.history_title = QLabel()
+        self.history_title.setStyleSheet("font-weight: bold;")
+        self.history_seconds = QDoubleSpinBox(minimum=5, maximum=300, singleStep=5, decimals=0, value=30)
+        self.history_seconds.valueChanged.connect(self._on_history_seconds_changed)
+        self.history_seconds_label = QLabel()
+        hist_box = QWidget()
+        hl = QVBoxLayout(hist_box)
+        hl.setContentsMargins(4, 2, 4, 2)
+        top = QHBoxLayout()
+        top.addWidget(self.history_title)
+        top.addStretch(1)
+        top.addWidget(self.history_seconds_label)
+        top.addWidget(self.history_seconds)
+        hl.addLayout(top)
+        hl.addWidget(self.history)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(hist_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 220])
+
+        # side panel
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        # source group
+        self.source_box = QGroupBox()
+        sb = QVBoxLayout(self.source_box)
+        self.camera_combo = QComboBox()
+        self.refresh_btn = QPushButton()
+        self.refresh_btn.clicked.connect(self.refresh_cameras)
+        self.start_camera_btn = QPushButton()
+        self.start_camera_btn.clicked.connect(self._on_start_camera_clicked)
+        cam_row = QHBoxLayout()
+        cam_row.addWidget(self.camera_combo, 1)
+        cam_row.addWidget(self.refresh_btn)
+        sb.addLayout(cam_row)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.start_camera_btn)
+        self.stop_btn = QPushButton()
+        self.stop_btn.clicked.connect(self.stop_source)
+        row2.addWidget(self.stop_btn)
+        sb.addLayout(row2)
+        self.open_video_btn = QPushButton()
+        self.open_video_btn.clicked.connect(self.open_video_dialog)
+        self.open_photos_btn = QPushButton()
+        self.open_photos_btn.clicked.connect(self.open_photos_dialog)
+        self.open_folder_btn = QPushButton()
+        self.open_folder_btn.clicked.connect(self.open_folder_dialog)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.open_video_btn)
+        row3.addWidget(self.open_photos_btn)
+        row3.addWidget(self.open_folder_btn)
+        sb.addLayout(row3)
+        # photo navigation (photo mode only)
+        self.photo_box = QWidget()
+        pl = QVBoxLayout(self.photo_box)
+        pl.setContentsMargins(0, 0, 0, 0)
+        self.photo_label = QLabel(wordWrap=True)
+        self.prev_btn = QPushButton()
+        self.next_btn = QPushButton()
+        self.save_photo_btn = QPushButton()
+        self.prev_btn.clicked.connect(lambda: self.worker.step_photo(-1))
+        self.next_btn.clicked.connect(lambda: self.worker.step_photo(+1))
+        self.save_photo_btn.clicked.connect(self.save_photo_dialog)
+        nav = QHBoxLayout()
+        nav.addWidget(self.prev_btn)
+        nav.addWidget(self.next_btn)
+        pl.addWidget(self.photo_label)
+        pl.addLayout(nav)
+        pl.addWidget(self.save_photo_btn)
+        self.photo_box.setVisible(False)
+        sb.addWidget(self.photo_box)
+        sl.addWidget(self.source_box)
+        # detector
+        self.controls = DetectorControls(self.lang)
+        self.controls.detector_changed.connect(self._on_detector_changed)
+        self.controls.settings_changed.connect(self._on_detector_settings_changed)
+        self.controls.compare_changed.connect(self._on_compare_changed)
+        sl.addWidget(self.controls)
+        # model
+        self.model_box = QGroupBox()
+        ml = QVBoxLayout(self.model_box)
+        self.model_label = QLabel(wordWrap=True)
+        self.open_model_btn = QPushButton()
+        self.open_model_btn.clicked.connect(self.open_model_dialog)
+        ml.addWidget(self.model_label)
+        ml.addWidget(self.open_model_btn)
+        sl.addWidget(self.model_box)
+        # record
+        self.record_box = QGroupBox()
+        rl = QVBoxLayout(self.record_box)
+        self.record_btn = QPushButton()
+        self.record_btn.clicked.connect(self._on_record_clicked)
+        self.snapshot_btn = QPushButton()
+        self.snapshot_btn.clicked.connect(self.snapshot_dialog)
+        self.record_label = QLabel()
+        rr = QHBoxLayout()
+        rr.addWidget(self.record_btn)
+        rr.addWidget(self.snapshot_btn)
+        rl.addLayout(rr)
+        rl.addWidget(self.record_label)
+        sl.addWidget(self.record_box)
+        # language
+        lang_row = QFormLayout()
+        self.lang_combo = QComboBox()
+        for code in LANGUAGES:
+            self.lang_combo.addItem(LANGUAGE_NAMES[code], code)
+        self.lang_combo.setCurrentIndex(self.lang_combo.findData(self.lang))
+        self.lang_combo.currentIndexChanged.connect(lambda _i: self.set_language(self.lang_combo.currentData()))
+        self.lang_label = QLabel("언어 / Language")
+        lang_row.addRow(self.lang_label, self.lang_combo)
+        sl.addLayout(lang_row)
+        sl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(side.sizeHint().width() + 24)
+        scroll.setMaximumWidth(420)
+
+        central = QSplitter(Qt.Orientation.Horizontal)
+        central.addWidget(self.splitter)
+        central.addWidget(scroll)
+        central.setStretchFactor(0, 1)
+        central.setStretchFactor(1, 0)
+        self.setCentralWidget(central)
+
+        # status bar: performance readout (updated twice a second, not every frame)
+        self.perf_label = QLabel()
+        self.stage_label = QLabel()
+        self.statusBar().addPermanentWidget(self.stage_label)
+        self.statusBar().addPermanentWidget(self.perf_label)
+        self.resize(1280, 800)
+
+    def _build_menus(self) -> None:
+        self.act_open_video = QAction(self, triggered=self.open_video_dialog, shortcut=QKeySequence.StandardKey.Open)
+        self.act_open_photos = QAction(self, triggered=self.open_photos_dialog)
+        self.act_open_folder = QAction(self, triggered=self.open_folder_dialog)
+        self.act_open_model = QAction(self, triggered=self.open_model_dialog)
+        self.act_snapshot = QAction(self, triggered=self.snapshot_dialog, shortcut=QKeySequence("Ctrl+S"))
+        self.act_quit = QAction(self, triggered=self.close, shortcut=QKeySequence.StandardKey.Quit)
+        self.file_menu = self.menuBar().addMenu("")
+        for act in (self.act_open_video, self.act_open_photos, self.act_open_folder, self.act_open_model):
+            self.file_menu.addAction(act)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_snapshot)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+        self.lang_menu = self.menuBar().addMenu("")
+        group = QActionGroup(self)
+        self.lang_actions: dict[str, QAction] = {}
+        for code in LANGUAGES:
+            act = QAction(LANGUAGE_NAMES[code], self, checkable=True)
+            act.triggered.connect(lambda _c=False, code=code: self.set_language(code))
+            group.addAction(act)
+            self.lang_menu.addAction(act)
+            self.lang_actions[code] = act
+
+    # ---------------------------------------------------------------- settings
+    def _load_settings(self, detector: str | None, compare: bool | None) -> None:
+        s = self.settings
+        geometry = s.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        haar, hog = core.LIVE_HAAR, core.LIVE_HOG
+        try:
+            haar = core.HaarSettings(scale_factor=float(s.value("haar/scale_factor", haar.scale_factor)),
+                                     min_neighbors=int(s.value("haar/min_neighbors", haar.min_neighbors)),
+                                     min_size=int(s.value("haar/min_size", haar.min_size)),
+                                     detect_width=int(s.value("haar/detect_width", haar.detect_width or 0)) or None)
+            hog = core.HogSettings(upsample=int(s.value("hog/upsample", hog.upsample)),
+                                   detect_width=int(s.value("hog/detect_width", hog.detect_width or 0)) or None)
+        except (TypeError, ValueError):
+            haar, hog = core.LIVE_HAAR, core.LIVE_HOG
+        self.controls.set_values(haar, hog)
+        self.controls.set_detector(detector or str(s.value("detector", "haar")))
+        self.worker.set_detector(self.controls.detector)
+        on = compare if compare is not None else str(s.value("compare", "false")).lower() == "true"
+        self.controls.compare_box.setChecked(bool(on))
+        self.worker.set_compare(bool(on))
+        self.history_seconds.setValue(float(s.value("history_seconds", 30)))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("lang", self.lang)
+        s.setValue("detector", self.controls.detector)
+        s.setValue("compare", "true" if self.controls.compare_box.isChecked() else "false")
+        haar, hog = self.controls.haar_settings(), self.controls.hog_settings()
+        s.setValue("haar/scale_factor", haar.scale_factor)
+        s.setValue("haar/min_neighbors", haar.min_neighbors)
+        s.setValue("haar/min_size", haar.min_size)
+        s.setValue("haar/detect_width", haar.detect_width or 0)
+        s.setValue("hog/upsample", hog.upsample)
+        s.setValue("hog/detect_width", hog.detect_width or 0)
+        s.setValue("history_seconds", self.history_seconds.value())
+        if self.classifier is not None:
+            s.setValue("model_path", str(self.classifier.model_path))
+            s.setValue("sidecar_path", str(self.classifier.sidecar_path))
+        s.sync()
+
+    # ---------------------------------------------------------------- language
+    def set_language(self, lang: str) -> None:
+        if lang not in LANGUAGES or lang == self.lang and self.view.lang == lang:
+            return
+        self.lang = lang
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        lang = self.lang
+        self.setWindowTitle(tr("app_title", lang))
+        self.view.lang = lang
+        self.view.update()
+        self.history.set_language(lang)
+        self.controls.retranslate(lang)
+        self.source_box.setTitle(tr("grp_source", lang))
+        self.refresh_btn.setText(tr("btn_refresh", lang))
+        self.start_camera_btn.setText(tr("btn_start_camera", lang))
+        self.stop_btn.setText(tr("btn_stop", lang))
+        self.open_video_btn.setText(tr("act_open_video", lang))
+        self.open_photos_btn.setText(tr("act_open_photos", lang))
+        self.open_folder_btn.setText(tr("act_open_folder", lang))
+        self.prev_btn.setText(tr("btn_prev", lang))
+        self.next_btn.setText(tr("btn_next", lang))
+        self.save_photo_btn.setText(tr("btn_save_photo", lang))
+        self.model_box.setTitle(tr("grp_model", lang))
+        self.open_model_btn.setText(tr("act_open_model", lang))
+        self.record_box.setTitle(tr("grp_record", lang))
+        self.record_btn.setText(tr("btn_stop_record" if self.recorder else "btn_record", lang))
+        self.snapshot_btn.setText(tr("btn_snapshot", lang))
+        self.history_seconds_label.setText(tr("history_seconds", lang))
+        self.open_btn.setText(tr("btn_open_file", lang))
+        self.file_menu.setTitle(tr("menu_file", lang))
+        self.lang_menu.setTitle(tr("menu_lang", lang))
+        self.act_open_video.setText(tr("act_open_video", lang))
+        self.act_open_photos.setText(tr("act_open_photos", lang))
+        self.act_open_folder.setText(tr("act_open_folder", lang))
+        self.act_open_model.setText(tr("act_open_model", lang))
+        self.act_snapshot.setText(tr("act_snapshot", lang))
+        self.act_quit.setText(tr("act_quit", lang))
+        self.lang_actions[lang].setChecked(True)
+        self.lang_combo.blockSignals(True)
+        self.lang_combo.setCurrentIndex(self.lang_combo.findData(lang))
+        self.lang_combo.blockSignals(False)
+        self._fill_camera_combo()
+        self._update_model_label()
+        self._update_history_title()
+        self._update_photo_label()
+        if self.last_state is not None and self.stack.currentIndex() == 1:
+            self._on_state_changed(self.last_state)
+
+    # ---------------------------------------------------------------- model
+    def load_model(self, path: str | Path, sidecar: str | Path | None = None,
+                   fallback: Path | None = None) -> bool:
+        """Load a TFLite model + sidecar and switch the worker to it; False (and a message) on failure."""
+        path = Path(path)
+        sidecar_path = Path(sidecar) if sidecar else find_sidecar(path)
+        try:
+            classifier = core.EmotionClassifier(path, sidecar_path)
+        except Exception as exc:  # ModelError, or anything a broken file provokes
+            if fallback is not None and Path(fallback) != path:
+                return self.load_model(fallback)
+            self.model_error = tr("model_error", self.lang, path=path.name, error=exc)
+            self._update_model_label()
+            if self.classifier is None:
+                self.worker.set_classifier(None)
+            self.statusBar().showMessage(self.model_error.replace("\n", " "), 10000)
+            return False
+        self.model_error = ""
+        self.classifier = classifier
+        self.worker.set_classifier(classifier)
+        self._update_model_label()
+        return True
+
+    def _update_model_label(self) -> None:
+        if self.classifier is None:
+            text = tr("no_model", self.lang)
+            if self.model_error:
+                text += "\n" + self.model_error
+            self.model_label.setStyleSheet("color: #c0392b;")
+            self.model_label.setText(text)
+            return
+        acc = model_accuracy(self.classifier.sidecar)
+        acc_text = f"{acc * 100:.1f}%" if acc is not None and acc <= 1 else (
+            f"{acc:.1f}%" if acc is not None else tr("model_unknown_acc", self.lang))
+        text = tr("model_info", self.lang, name=self.classifier.name,
+                  classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)
+        if self.model_error:
+            text += "\n" + self.model_error
+        self.model_label.setStyleSheet("" if not self.model_error else "color: #c0392b;")
+        self.model_label.setText(text)
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("act_open_model", self.lang),
+                                              str(self.settings.value("last_dir", "")), tr("filter_model", self.lang))
+        if path:
+            if not self.load_model(path):
+                QMessageBox.warning(self, tr("error_title", self.lang), self.model_error)
+
+    # ---------------------------------------------------------------- sources
+    def refresh_cameras(self) -> None:
+        if self.probe.start():
+            self.camera_combo.clear()
+            self.camera_combo.addItem(tr("probing", self.lang), None)
+
+    def _on_cameras_found(self, cameras: list) -> None:
+        self._cameras = [int(c) for c in cameras]
+        self._fill_camera_combo()
+        if self._auto_camera:
+            self._auto_camera = False
+            if self._cameras:
+                self.open_source(self._cameras[0])
+            else:
+                self._show_message(tr("state_no_camera", self.lang), retry=True)
+                self.last_state = None
+                self._retry_action = self.refresh_cameras_and_start
+
+    def refresh_cameras_and_start(self) -> None:
+        self._auto_camera = True
+        self.refresh_cameras()
+
+    def _fill_camera_combo(self) -> None:
+        self.camera_combo.clear()
+        if not self._cameras:
+            self.camera_combo.addItem(tr("no_cameras", self.lang), None)
+        for i in self._cameras:
+            self.camera_combo.addItem(tr("camera_n", self.lang, n=i), i)
+        self.start_camera_btn.setEnabled(bool(self._cameras))
+
+    def _on_start_camera_clicked(self) -> None:
+        index = self.camera_combo.currentData()
+        if index is not None:
+            self.open_source(int(index))
+
+    def open_source(self, spec: str | int | list[str] | SourceRequest) -> None:
+        request = spec if isinstance(spec, SourceRequest) else request_for(spec)
+        if request.spec is None and not request.photos:
+            self._show_message(tr("state_bad_file", self.lang, name=str(spec), error="?"), retry=False)
+            return
+        self._request = request
+        self.selected_track = None
+        self.view.selected_track = None
+        self.history.clear()
+        photos = request.is_photos
+        self.controls.set_presets(core.PHOTO_HAAR if photos else core.LIVE_HAAR,
+                                  core.PHOTO_HOG if photos else core.LIVE_HOG)
+        if request.photos:
+            self.settings.setValue("last_dir", str(Path(request.photos[0]).parent))
+        elif isinstance(request.spec, str):
+            self.settings.setValue("last_dir", str(Path(request.spec).parent))
+        self.worker.open_source(request)
+
+    def stop_source(self) -> None:
+        self.worker.close_source()
+
+    def open_video_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("act_open_video", self.lang),
+                                              str(self.settings.value("last_dir", "")), tr("filter_video", self.lang))
+        if path:
+            self.open_source(path)
+
+    def open_photos_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, tr("act_open_photos", self.lang),
+                                                str(self.settings.value("last_dir", "")), tr("filter_images", self.lang))
+        if paths:
+            self.open_source(paths)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, tr("act_open_folder", self.lang),
+                                                str(self.settings.value("last_dir", "")))
+        if path:
+            self.open_source(path)
+
+    def _on_open_file_clicked(self) -> None:
+        self.open_video_dialog()
+
+    def _on_retry_clicked(self) -> None:
+        action = getattr(self, "_retry_action", None)
+        if action is not None:
+            action()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_source(paths)
+            event.acceptProposedAction()
+
+    # ---------------------------------------------------------------- worker signals
+    def _show_message(self, text: str, retry: bool, retry_text: str | None = None) -> None:
+        self.message_label.setText(text)
+        self.retry_btn.setVisible(retry)
+        self.retry_btn.setText(retry_text or tr("btn_retry", self.lang))
+        self.stack.setCurrentIndex(1)
+
+    def _on_state_changed(self, state) -> None:
+        self.last_state = state
+        code = state.code
+        name = state.name
+        if code == STATE_OPENING:
+            self._show_message(tr("state_opening", self.lang, name=name), retry=False)
+        elif code == STATE_RUNNING:
+            photo = state.detail.get("kind") == "photos"
+            self.photo_box.setVisible(photo)
+            self.history.setEnabled(not photo)
+        elif code == STATE_OPEN_FAILED:
+            if state.detail.get("camera"):
+                text = tr("state_open_failed", self.lang, name=name, error=state.error)
+            else:
+                text = tr("state_bad_file", self.lang, name=state.detail.get("photo", name), error=state.error)
+            self._retry_action = self._reopen
+            self._show_message(text, retry=True)
+        elif code == STATE_LOST:
+            self._retry_action = self._reopen
+            self._show_message(tr("state_lost", self.lang, error=state.error), retry=True)
+        elif code == STATE_ENDED:
+            self._retry_action = self._reopen
+            self._show_message(tr("state_ended", self.lang, name=name), retry=True,
+                               retry_text=tr("btn_replay", self.lang))
+        elif code == STATE_IDLE:
+            self.photo_box.setVisible(False)
+            self._retry_action = self._reopen
+            self._show_message(tr("state_idle", self.lang), retry=self._request is not None)
+
+    def _reopen(self) -> None:
+        if self._request is not None:
+            self.open_source(self._request)
+
+    def _on_worker_errored(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
+    def _on_packet_ready(self) -> None:
+        packet = self.worker.take_packet()
+        if packet is None or self._closed:
+            return
+        self.last_packet = packet
+        self.packets_shown += 1
+        self._fps_count += 1
+        if self.stack.currentIndex() != 0:
+            self.stack.setCurrentIndex(0)
+        # the selected face, or the main (largest) face, feeds the history plot
+        faces = packet.panels[0].result.faces if packet.panels else []
+        face = self._history_face(faces)
+        if packet.kind != "photos":
+            self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed))
+        self._history_track = None if face is None else face.track_id
+        self.view.selected_track = self.selected_track
+        self.view.set_frame(packet.image, packet.panels, packet.timings_ms)
+        for key in ("grab", "detect", "classify"):
+            value = packet.timings_ms.get(key, 0.0)
+            self._timings_avg[key] = 0.8 * self._timings_avg.get(key, value) + 0.2 * value
+        if self.recorder is not None:
+            self.recorder.write(packet)
+        if packet.kind == "photos":
+            self._update_photo_label()
+
+    def _history_face(self, faces: list) -> Any:
+        if not faces:
+            return None
+        if self.selected_track is not None:
+            for f in faces:
+                if f.track_id == self.selected_track:
+                    return f
+        return max(faces, key=lambda f: f.box[2] * f.box[3])
+
+    def _on_face_clicked(self, track_id: int) -> None:
+        self.selected_track = track_id if track_id >= 0 else None
+        self.view.selected_track = self.selected_track
+        self.history.clear()
+        self.view.update()
+        self._update_history_title()
+
+    def _update_history_title(self) -> None:
+        track = getattr(self, "_history_track", None)
+        who = tr("history_face", self.lang, id=track) if track is not None else tr("history_none", self.lang)
+        self.history_title.setText(f"{tr('grp_history', self.lang)} - {who}")
+
+    def _update_photo_label(self) -> None:
+        p = self.last_packet
+        if p is not None and p.kind == "photos":
+            self.photo_label.setText(tr("photo_pos", self.lang, i=p.index + 1, n=p.count, name=p.name))
+
+    def _update_perf(self) -> None:
+        now = time.perf_counter()
+        dt = now - self._fps_t0
+        if dt > 0:
+            self.display_fps = self._fps_count / dt
+        self._fps_count = 0
+        self._fps_t0 = now
+        pfps = self.last_packet.pipeline_fps if self.last_packet is not None else 0.0
+        if self.last_packet is None or self.last_packet.kind == "photos" or self.stack.currentIndex() == 1:
+            pfps = pfps if self.last_packet is not None and self.last_packet.kind != "photos" else 0.0
+        t = self._timings_avg
+        self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps))
+        self.stage_label.setText(tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
+                                    classify=t.get("classify", 0.0), draw=self.view.last_paint_ms))
+        self._update_history_title()
+        if self.recorder is not None:
+            self.record_label.setText(tr("recording", self.lang, n=self.recorder.rows))
+
+    # ---------------------------------------------------------------- detector controls
+    def _on_detector_changed(self, kind: str) -> None:
+        self.worker.set_detector(kind)
+
+    def _on_detector_settings_changed(self, kind: str, settings: Any) -> None:
+        self.worker.set_detector_settings(kind, settings)
+
+    def _on_compare_changed(self, on: bool) -> None:
+        self.worker.set_compare(on)
+
+    def _on_history_seconds_changed(self, value: float) -> None:
+        self.history.set_seconds(value)
+
+    # ---------------------------------------------------------------- saving
+    def annotated_image(self, packet: Packet | None = None) -> np.ndarray | None:
+        """The last frame annotated by the core renderer (both panels side by side in compare mode)."""
+        packet = packet or self.last_packet
+        if packet is None:
+            return None
+        if not packet.panels:
+            return packet.frame_bgr.copy()
+        images = [core.draw_results(packet.frame_bgr, p.result, lang=self.lang) for p in packet.panels]
+        return images[0] if len(images) == 1 else np.hstack(images)
+
+    def save_snapshot(self, path: str | Path) -> Path:
+        image = self.annotated_image()
+        if image is None:
+            raise RuntimeError(tr("nothing_to_save", self.lang))
+        write_image(path, image)
+        return Path(path)
+
+    def save_photo(self, image_path: str | Path) -> tuple[Path, Path]:
+        """Annotated image + JSON (same stem) of the current photo/frame."""
+        packet = self.last_packet
+        image = self.annotated_image(packet)
+        if packet is None or image is None:
+            raise RuntimeError(tr("nothing_to_save", self.lang))
+        image_path = Path(image_path)
+        write_image(image_path, image)
+        json_path = image_path.with_suffix(".json")
+        model = self.classifier.name if self.classifier is not None else ""
+        data = {"source": packet.name,
+                "results": [result_to_dict(p.result, p.detector, packet.name, model) for p in packet.panels]}
+        write_json(json_path, data)
+        return image_path, json_path
+
+    def snapshot_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("act_snapshot", self.lang), "kise_snapshot.png",
+                                              tr("filter_png", self.lang))
+        if path:
+            self._save_with_feedback(lambda: [self.save_snapshot(path)], path)
+
+    def save_photo_dialog(self) -> None:
+        stem = Path(self.last_packet.name).stem if self.last_packet else "photo"
+        path, _ = QFileDialog.getSaveFileName(self, tr("btn_save_photo", self.lang), f"{stem}_kise.png",
+                                              tr("filter_png", self.lang))
+        if path:
+            self._save_with_feedback(lambda: list(self.save_photo(path)), path)
+
+    def _save_with_feedback(self, save: Callable[[], list], path: str) -> None:
+        try:
+            paths = save()
+        except Exception as exc:
+            QMessageBox.warning(self, tr("error_title", self.lang), tr("save_failed", self.lang, path=path, error=exc))
+            return
+        self.statusBar().showMessage(tr("saved", self.lang, path=", ".join(str(p) for p in paths)), 8000)
+
+    def start_recording(self, path: str | Path) -> None:
+        self.stop_recording()
+        self.recorder = CsvRecorder(path)
+        self.record_btn.setText(tr("btn_stop_record", self.lang))
+
+    def stop_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+            self.statusBar().showMessage(tr("saved", self.lang, path=self.recorder.path), 8000)
+            self.recorder = None
+        self.record_btn.setText(tr("btn_record", self.lang))
+        self.record_label.setText("")
+
+    def _on_record_clicked(self) -> None:
+        if self.recorder is not None:
+            self.stop_recording()
+            return
+        path, _ = QFileDialog.getSaveFileName(self, tr("btn_record", self.lang), "kise_session.csv",
+                                              tr("filter_csv", self.lang))
+        if path:
+            try:
+                self.start_recording(path)
+            except OSError as exc:
+                QMessageBox.warning(self, tr("error_title", self.lang), tr("save_failed", self.lang, path=path, error=exc))
+
+    # ---------------------------------------------------------------- shutdown
+    def shutdown(self) -> None:
+        """Stop the worker cooperatively and wait for its thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.perf_timer.stop()
+        self.history.timer.stop()
+        self.stop_recording()
+        self.worker.stop()
+        self.thread.quit()
+        self.thread.wait(10000)
+        self.probe.join(3.0)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._closed:
+            self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,168 @@
+"""The live view: the frame(s) with boxes, labels and a probability bar per face.
+
+Overlays are painted with QPainter at display resolution on the GUI thread
+(crisp at any window size, Hangul through the bundled font, and the worker
+thread's time stays with the pipeline). Files saved to disk use the core
+renderer instead (`core.render.draw_results`), like the CLI.
+In compare mode there is one panel per detector, side by side, each with a
+caption giving its face count and detection time.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from kise_desktop.emotions import EMOTIONS
+
+from .i18n import tr
+
+DETECTOR_NAMES = {"haar": "det_haar", "hog": "det_hog"}
+CAPTION_H = 24.0
+
+
+def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
+    return QColor(rgb[0], rgb[1], rgb[2], alpha)
+
+
+class VideoView(QWidget):
+    face_clicked = Signal(int)         # track id, or -1 for "no face there"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.lang = "ko"
+        self.selected_track: int | None = None
+        self._image: QImage | None = None
+        self._panels: list = []         # worker.Panel
+        self._timings: dict[str, float] = {}
+        self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
+        self.last_paint_ms = 0.0
+        self.frames_painted = 0
+
+    # data -------------------------------------------------------------
+    def set_frame(self, image: QImage, panels: list, timings: dict[str, float]) -> None:
+        self._image = image
+        self._panels = panels
+        self._timings = timings
+        self.update()
+
+    def clear(self) -> None:
+        self._image = None
+        self._panels = []
+        self.update()
+
+    def faces_shown(self) -> int:
+        return sum(len(p.result.faces) for p in self._panels)
+
+    # geometry ---------------------------------------------------------
+    def _compute_layout(self) -> list[tuple[QRectF, float]]:
+        if self._image is None or self._image.isNull():
+            return []
+        n = max(1, len(self._panels)) if len(self._panels) > 1 else 1
+        caption = CAPTION_H if n > 1 else 0.0
+        iw, ih = self._image.width(), self._image.height()
+        gap = 6.0
+        avail_w = (self.width() - gap * (n - 1)) / n
+        avail_h = self.height() - caption
+        scale = max(1e-3, min(avail_w / iw, avail_h / ih))
+        w, h = iw * scale, ih * scale
+        total_w = n * w + gap * (n - 1)
+        x0 = (self.width() - total_w) / 2
+        y0 = (self.height() - caption - h) / 2 + caption
+        return [(QRectF(x0 + i * (w + gap), y0, w, h), scale) for i in range(n)]
+
+    # painting ---------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        t0 = time.perf_counter()
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(24, 24, 28))
+        self._layout = self._compute_layout()
+        if self._image is not None:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            panels = self._panels or [None]
+            for (rect, scale), panel in zip(self._layout, panels):
+                p.drawImage(rect, self._image)
+                if panel is not None:
+                    self._paint_faces(p, rect, scale, panel.result.faces)
+                    if len(self._panels) > 1:
+                        self._paint_caption(p, rect, panel)
+        p.end()
+        self.last_paint_ms = (time.perf_counter() - t0) * 1000.0
+        self.frames_painted += 1
+
+    def _paint_caption(self, p: QPainter, rect: QRectF, panel) -> None:
+        det = tr(DETECTOR_NAMES.get(panel.detector, "det_haar"), self.lang)
+        ms = float(panel.result.timings_ms.get("detect", 0.0))
+        text = tr("compare_caption", self.lang, det=det, n=len(panel.result.faces), ms=ms)
+        font = QFont(self.font())
+        font.setPointSizeF(10.5)
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(QColor(255, 255, 255))
+        cap = QRectF(rect.left(), rect.top() - CAPTION_H, rect.width(), CAPTION_H)
+        p.drawText(cap, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_faces(self, p: QPainter, rect: QRectF, scale: float, faces: list) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, min(12.0, 9.0 + scale * 2)))
+        font.setBold(True)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        for face in faces:
+            x, y, w, h = face.box
+            box = QRectF(rect.left() + x * scale, rect.top() + y * scale, w * scale, h * scale)
+            emo = EMOTIONS[face.label_index]
+            color = _qcolor(emo.color_rgb)
+            selected = self.selected_track is not None and face.track_id == self.selected_track
+            if selected:
+                p.setPen(QPen(QColor(255, 255, 255), 5))
+                p.drawRect(box)
+            p.setPen(QPen(color, 3 if selected else 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(box)
+            # label above the box (below it if there is no room)
+            text = f"{emo.name(self.lang)} {face.confidence * 100:.0f}%"
+            tw, th = fm.horizontalAdvance(text) + 8, fm.height() + 2
+            ty = box.top() - th if box.top() - th >= rect.top() else box.bottom() + 10
+            tx = min(max(box.left(), rect.left()), rect.right() - tw)
+            label = QRectF(tx, ty, tw, th)
+            p.fillRect(label, color)
+            p.setPen(QColor(0, 0, 0) if sum(emo.color_rgb) > 400 else QColor(255, 255, 255))
+            p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+            # probability bar: one segment per emotion, width proportional to probability
+            bar_h = max(4.0, min(9.0, box.height() * 0.08))
+            by = box.bottom() + 2 if ty < box.top() else box.top() - bar_h - 2
+            bx = box.left()
+            probs = np.asarray(face.smoothed, dtype=np.float64)
+            total = float(probs.sum()) or 1.0
+            p.fillRect(QRectF(bx, by, box.width(), bar_h), QColor(0, 0, 0, 160))
+            for i, prob in enumerate(probs):
+                seg = box.width() * float(prob) / total
+                if seg > 0.2:
+                    p.fillRect(QRectF(bx, by, seg, bar_h), _qcolor(EMOTIONS[i].color_rgb))
+                    bx += seg
+
+    # interaction ------------------------------------------------------
+    def track_at(self, pos: QPointF) -> int:
+        """The track id of the face under a widget position, or -1."""
+        for (rect, scale), panel in zip(self._layout, self._panels):
+            if not rect.contains(pos):
+                continue
+            ix, iy = (pos.x() - rect.left()) / scale, (pos.y() - rect.top()) / scale
+            for face in panel.result.faces:
+                x, y, w, h = face.box
+                if x <= ix <= x + w and y <= iy <= y + h:
+                    return int(face.track_id)
+        return -1
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.face_clicked.emit(self.track_at(event.position()))
+        super().mousePressEvent(event)

@@ -1,0 +1,481 @@
+"""Capture + pipeline on a worker thread; the GUI only ever sees the newest result.
+
+`AnalysisWorker` is a QObject moved to a QThread. Its `run()` loop reads a
+frame, runs the core `Pipeline` (one per detector, sharing the classifier, so
+"compare" mode runs Haar and HOG on the very same frame) and publishes a
+`Packet` of plain data: a copied QImage of the frame plus the `FrameResult`s.
+
+Latest frame wins twice over:
+* cameras are read by a small grabber thread that keeps only the newest frame,
+  so a slow pipeline never works through a backlog of stale driver buffers;
+* a packet is put in a one-slot mailbox; the `packet_ready` signal is emitted
+  only when the slot was empty, so at most one queued event exists however
+  slow the GUI is, and the GUI takes whatever is newest when it gets there.
+
+The GUI thread talks to the worker only through thread-safe commands
+(a queue read at the top of every iteration) and never blocks on it; settings
+changes therefore take effect on the next frame without reopening the source.
+Stopping is cooperative: `stop()` sets an event that every wait honours.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage
+
+from . import core_api as core
+
+DETECTORS = ("haar", "hog")
+IMAGE_SUFFIXES = core.IMAGE_SUFFIXES
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class SourceRequest:
+    """What to open: a camera index / video path (via the core's `open_source`), or photos."""
+    spec: str | int | None = None
+    photos: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def is_photos(self) -> bool:
+        return bool(self.photos)
+
+    @property
+    def is_camera(self) -> bool:
+        return isinstance(self.spec, int)
+
+
+def request_for(spec: str | int | list[str] | tuple[str, ...]) -> SourceRequest:
+    """Turn a user's choice (camera index, path, dropped paths) into a SourceRequest."""
+    if isinstance(spec, (list, tuple)):
+        paths = [str(p) for p in spec]
+        images = [p for p in paths if Path(p).suffix.lower() in IMAGE_SUFFIXES]
+        if len(paths) == 1:
+            return request_for(paths[0])
+        if images:
+            return SourceRequest(photos=tuple(images), label=Path(images[0]).parent.name or images[0])
+        return request_for(paths[0]) if paths else SourceRequest()
+    if isinstance(spec, int):
+        return SourceRequest(spec=spec, label=f"camera {spec}")
+    text = str(spec)
+    if text.isdigit():
+        return SourceRequest(spec=int(text), label=f"camera {text}")
+    path = Path(text)
+    if path.is_dir():
+        photos = tuple(str(p) for p in core.list_images(path))
+        return SourceRequest(spec=text if not photos else None, photos=photos, label=path.name or text)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return SourceRequest(photos=(text,), label=path.name)
+    return SourceRequest(spec=text, label=path.name or text)
+
+
+@dataclass
+class Panel:
+    detector: str                 # "haar" | "hog"
+    result: Any                   # core FrameResult
+
+
+@dataclass
+class Packet:
+    """One analysed frame, as plain data for the GUI thread."""
+    image: QImage                 # the frame (not annotated), a deep copy
+    frame_bgr: np.ndarray         # same pixels, for saving annotated files with the core renderer
+    panels: list[Panel]
+    timings_ms: dict[str, float]  # grab, detect, classify, total (+ per-detector in compare mode)
+    kind: str                     # camera | video | photos
+    name: str                     # frame / file name
+    timestamp: float
+    index: int = 0                # photo index (photo mode) or frame number
+    count: int = 0                # number of photos (photo mode)
+    pipeline_fps: float = 0.0
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """Emitted on `state_changed`; `code` is one of the STATE_* values."""
+    code: str
+    name: str = ""
+    error: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+STATE_OPENING = "opening"
+STATE_RUNNING = "running"
+STATE_OPEN_FAILED = "open_failed"     # camera missing / busy, file unreadable
+STATE_LOST = "lost"                   # camera stopped mid-stream
+STATE_ENDED = "ended"                 # end of a video file
+STATE_IDLE = "idle"
+
+
+# --------------------------------------------------------------------------- helpers
+def bgr_to_qimage(frame_bgr: np.ndarray) -> QImage:
+    """A QImage that owns its pixels (safe to hand to another thread)."""
+    if frame_bgr.ndim == 2:
+        frame_bgr = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
+    frame = np.ascontiguousarray(frame_bgr)
+    h, w = frame.shape[:2]
+    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class LatestFrameGrabber:
+    """Reads a camera-like iterator on its own thread and keeps only the newest frame."""
+
+    def __init__(self, source: Any, stop: threading.Event) -> None:
+        self._source = source
+        self._stop = stop
+        self._closed = threading.Event()
+        self._cond = threading.Condition()
+        self._frame: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kise-grabber", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        it = iter(self._source)
+        try:
+            while not (self._stop.is_set() or self._closed.is_set()):
+                frame = next(it)
+                with self._cond:
+                    self._frame = frame
+                    self._cond.notify()
+        except BaseException as exc:  # StopIteration, SourceError, ... handed to the reader
+            with self._cond:
+                self._error = exc
+                self._cond.notify()
+        finally:
+            # The camera is released by the thread that reads it, never under its feet.
+            try:
+                self._source.close()
+            except Exception:
+                pass
+
+    def take(self, timeout: float = 0.1) -> Any:
+        """The newest unseen frame, or None if none came within `timeout`; re-raises the source's error."""
+        with self._cond:
+            if self._frame is None and self._error is None:
+                self._cond.wait(timeout)
+            frame, self._frame = self._frame, None
+            if frame is None and self._error is not None:
+                raise self._error
+            return frame
+
+    def close(self, join_timeout: float = 2.0) -> None:
+        self._closed.set()
+        self._thread.join(join_timeout)
+
+
+# --------------------------------------------------------------------------- worker
+class AnalysisWorker(QObject):
+    """Runs in its own QThread: `thread.started.connect(worker.run)`."""
+
+    packet_ready = Signal()               # a packet waits in the mailbox: call take_packet()
+    state_changed = Signal(object)        # WorkerState
+    errored = Signal(str)                 # unexpected exception text (the loop keeps going)
+    finished = Signal()
+
+    def __init__(self, source_factory: Callable[[str | int], Any] | None = None,
+                 image_loader: Callable[[str], np.ndarray] | None = None,
+                 pace_video: bool = True, loop_video: bool = False) -> None:
+        super().__init__()
+        self._source_factory = source_factory or core.open_source
+        self._image_loader = image_loader or core.load_image
+        self.pace_video = pace_video
+        self.loop_video = loop_video
+        self._commands: queue.Queue[tuple[str, tuple]] = queue.Queue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._mailbox_lock = threading.Lock()
+        self._mailbox: Packet | None = None
+        self._seq = 0
+        # pipeline state (only touched on the worker thread)
+        self._classifier: Any = None
+        self._settings: dict[str, Any] = {"haar": core.LIVE_HAAR, "hog": core.LIVE_HOG}
+        self._detector = "haar"
+        self._compare = False
+        self._pipelines: dict[str, Any] = {}
+        # source state
+        self._request: SourceRequest | None = None
+        self._source: Any = None
+        self._iter: Iterator | None = None
+        self._grabber: LatestFrameGrabber | None = None
+        self._source_kind = ""
+        self._photo_index = 0
+        self._photo_dirty = False
+        self._frame_no = 0
+        self._pace_origin: tuple[float, float] | None = None
+        self._done_times: deque[float] = deque(maxlen=120)
+        self.frames_processed = 0
+
+    # ------------------------------------------------------------- GUI-thread API (thread-safe)
+    def _post(self, name: str, *args: Any) -> None:
+        self._commands.put((name, args))
+        self._wake.set()
+
+    def open_source(self, request: SourceRequest) -> None:
+        self._post("open", request)
+
+    def close_source(self) -> None:
+        self._post("close")
+
+    def set_classifier(self, classifier: Any) -> None:
+        self._post("classifier", classifier)
+
+    def set_detector(self, kind: str) -> None:
+        self._post("detector", kind)
+
+    def set_detector_settings(self, kind: str, settings: Any) -> None:
+        self._post("settings", kind, settings)
+
+    def set_compare(self, on: bool) -> None:
+        self._post("compare", bool(on))
+
+    def step_photo(self, delta: int) -> None:
+        self._post("step", int(delta))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def take_packet(self) -> Packet | None:
+        with self._mailbox_lock:
+            packet, self._mailbox = self._mailbox, None
+            return packet
+
+    # ------------------------------------------------------------- worker thread
+    @Slot()
+    def run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._apply_commands()
+                    if self._stop.is_set():
+                        break
+                    if self._source_kind == "photos":
+                        if self._photo_dirty:
+                            self._process_photo()
+                        else:
+                            self._idle_wait(0.2)
+                    elif self._iter is not None or self._grabber is not None:
+                        self._process_stream_frame()
+                    else:
+                        self._idle_wait(0.2)
+                except Exception as exc:  # never let one bad frame kill the thread
+                    self.errored.emit(f"{type(exc).__name__}: {exc}")
+                    self._idle_wait(0.2)
+        finally:
+            self._close_source()
+            self.finished.emit()
+
+    def _idle_wait(self, timeout: float) -> None:
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                name, args = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if name == "open":
+                self._open(args[0])
+            elif name == "close":
+                self._close_source()
+                self._emit_state(STATE_IDLE)
+            elif name == "classifier":
+                self._classifier = args[0]
+                for pipe in self._pipelines.values():
+                    pipe.set_classifier(self._classifier)
+                self._photo_dirty = True
+            elif name == "detector":
+                self._detector = args[0]
+                self._photo_dirty = True
+            elif name == "settings":
+                kind, settings = args
+                self._settings[kind] = settings
+                if kind in self._pipelines:
+                    self._pipelines[kind].set_detector(settings)
+                self._photo_dirty = True
+            elif name == "compare":
+                self._compare = args[0]
+                self._photo_dirty = True
+            elif name == "step":
+                if self._source_kind == "photos" and self._request is not None:
+                    n = len(self._request.photos)
+                    self._photo_index = (self._photo_index + args[0]) % n
+                    self._photo_dirty = True
+
+    def _pipeline(self, kind: str) -> Any:
+        pipe = self._pipelines.get(kind)
+        if pipe is None:
+            pipe = core.Pipeline(self._classifier, self._settings[kind])
+            self._pipelines[kind] = pipe
+        return pipe
+
+    def _emit_state(self, code: str, error: str = "", **detail: Any) -> None:
+        name = self._request.label if self._request is not None else ""
+        self.state_changed.emit(WorkerState(code, name, error, detail))
+
+    # ------------------------------------------------------------- sources
+    def _open(self, request: SourceRequest) -> None:
+        self._close_source()
+        self._request = request
+        self._emit_state(STATE_OPENING)
+        for pipe in self._pipelines.values():
+            pipe.reset_tracks()
+        if request.is_photos:
+            self._source_kind = "photos"
+            self._photo_index = 0
+            self._photo_dirty = True
+            self._emit_state(STATE_RUNNING, kind="photos", count=len(request.photos))
+            return
+        try:
+            source = self._source_factory(request.spec)
+        except Exception as exc:  # SourceError (missing / busy camera, unreadable file) or worse
+            self._request = request
+            self._emit_state(STATE_OPEN_FAILED, f"{exc}", camera=request.is_camera)
+            self._source_kind = ""
+            return
+        self._source = source
+        self._source_kind = getattr(source, "kind", "camera" if request.is_camera else "video")
+        self._frame_no = 0
+        self._pace_origin = None
+        self._done_times.clear()
+        if self._source_kind in ("image", "folder"):
+            # the core opened photos (e.g. a folder given as a spec): step through them ourselves
+            frames = list(source)
+            source.close()
+            self._source = None
+            self._photo_frames = frames
+            self._request = SourceRequest(photos=tuple(f.name for f in frames), label=request.label)
+            self._source_kind = "photos"
+            self._photo_index = 0
+            self._photo_dirty = True
+            self._emit_state(STATE_RUNNING, kind="photos", count=len(frames))
+            return
+        if self._source_kind == "camera":
+            self._grabber = LatestFrameGrabber(source, self._stop)
+        else:
+            self._iter = iter(source)
+        self._emit_state(STATE_RUNNING, kind=self._source_kind)
+
+    def _close_source(self) -> None:
+        if self._grabber is not None:
+            self._grabber.close()          # the grabber thread closes the source itself
+            self._grabber = None
+            self._source = None
+        if self._source is not None:
+            try:
+                self._source.close()
+            except Exception:
+                pass
+            self._source = None
+        self._iter = None
+        self._source_kind = ""
+        self._photo_frames = None
+
+    def _next_frame(self) -> Any:
+        if self._grabber is not None:
+            return self._grabber.take(0.1)
+        return next(self._iter)
+
+    def _process_stream_frame(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            frame = self._next_frame()
+        except StopIteration:
+            if self._source_kind == "camera":
+                self._close_source()
+                self._emit_state(STATE_LOST, "no more frames")
+            elif self.loop_video and self._request is not None and self._frame_no > 0:
+                self._open(self._request)
+            else:
+                self._close_source()
+                self._emit_state(STATE_ENDED)
+            return
+        except core.SourceError as exc:
+            self._close_source()
+            self._emit_state(STATE_LOST if self._request and self._request.is_camera else STATE_ENDED, str(exc))
+            return
+        if frame is None:          # camera had nothing new yet
+            return
+        grab_ms = (time.perf_counter() - t0) * 1000.0
+        self._frame_no += 1
+        if self._source_kind == "video" and self.pace_video:
+            self._pace(frame.timestamp)
+        self._analyse(frame.image_bgr, frame.timestamp, getattr(frame, "name", ""), grab_ms,
+                      kind=self._source_kind, index=self._frame_no, count=0, photo=False)
+
+    def _pace(self, timestamp: float) -> None:
+        """Play a video no faster than real time (off for benchmarks)."""
+        now = time.perf_counter()
+        if self._pace_origin is None:
+            self._pace_origin = (now, timestamp)
+            return
+        due = self._pace_origin[0] + (timestamp - self._pace_origin[1])
+        if due > now:
+            self._stop.wait(min(due - now, 1.0))
+
+    def _process_photo(self) -> None:
+        self._photo_dirty = False
+        assert self._request is not None
+        t0 = time.perf_counter()
+        path = self._request.photos[self._photo_index]
+        try:
+            frames = getattr(self, "_photo_frames", None)
+            if frames:
+                image, name = frames[self._photo_index].image_bgr, frames[self._photo_index].name
+            else:
+                image, name = self._image_loader(path), Path(path).name
+        except Exception as exc:  # ImageError: unreadable / not an image
+            self._emit_state(STATE_OPEN_FAILED, str(exc), photo=path, index=self._photo_index)
+            return
+        grab_ms = (time.perf_counter() - t0) * 1000.0
+        for pipe in self._pipelines.values():
+            pipe.reset_tracks()    # photos are independent: no smoothing across them
+        self._analyse(image, 0.0, name, grab_ms, kind="photos", index=self._photo_index,
+                      count=len(self._request.photos), photo=True)
+
+    # ------------------------------------------------------------- analysis
+    def _analyse(self, image: np.ndarray, timestamp: float, name: str, grab_ms: float, *,
+                 kind: str, index: int, count: int, photo: bool) -> None:
+        panels: list[Panel] = []
+        timings: dict[str, float] = {"grab": grab_ms, "detect": 0.0, "classify": 0.0}
+        if self._classifier is not None:
+            kinds = DETECTORS if self._compare else (self._detector,)
+            for det in kinds:
+                result = self._pipeline(det).analyze(image, timestamp)
+                panels.append(Panel(det, result))
+                tm = result.timings_ms
+                if self._compare:
+                    timings[f"detect_{det}"] = float(tm.get("detect", 0.0))
+                timings["detect"] += float(tm.get("detect", 0.0))
+                timings["classify"] += float(tm.get("classify", 0.0)) + float(tm.get("crop", 0.0))
+                timings["pipeline"] = timings.get("pipeline", 0.0) + float(tm.get("total", 0.0))
+        qimage = bgr_to_qimage(image)
+        now = time.perf_counter()
+        timings["total"] = grab_ms + timings.get("pipeline", 0.0)
+        self._done_times.append(now)
+        self.frames_processed += 1
+        fps = 0.0
+        if len(self._done_times) >= 2:
+            span = self._done_times[-1] - self._done_times[0]
+            fps = (len(self._done_times) - 1) / span if span > 0 else 0.0
+        self._seq += 1
+        packet = Packet(qimage, image, panels, timings, kind, name, timestamp,
+                        index=index, count=count, pipeline_fps=fps, seq=self._seq)
+        with self._mailbox_lock:
+            was_empty = self._mailbox is None
+            self._mailbox = packet
+        if was_empty:
+            self.packet_ready.emit()
