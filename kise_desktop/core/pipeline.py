@@ -37,6 +37,10 @@ class Pipeline:
         return self._detector.settings
 
     @property
+    def detector(self) -> Detector:
+        return self._detector
+
+    @property
     def classifier(self) -> EmotionClassifier:
         return self._classifier
 

@@ -1,0 +1,335 @@
+"""Detector and classifier measurements on this CPU, on real annotated photos.
+
+For each detector setting (the seed's and KISE's) and each frame size, every
+photo is letterboxed (scaled and padded, aspect kept) to that size and run
+through the full `Pipeline`, which reports detection and end-to-end times; the
+same run's boxes are scored against the photo's hand-drawn boxes (IoU >= 0.5).
+The classifier is timed separately on a batch of real face crops.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from kise_desktop.core.classifier import EmotionClassifier
+from kise_desktop.core.faces import FaceCropper
+from kise_desktop.core.pipeline import Pipeline, settings_dict
+from kise_desktop.core.presets import PRESETS, describe
+from kise_desktop.core.sources import ImageError, list_images, load_image
+from kise_desktop.core.tracking import iou
+from kise_desktop.core.types import Box, HaarSettings, HogSettings
+
+IOU_MATCH = 0.5
+DEFAULT_SIZES: tuple[tuple[int, int] | None, ...] = (None, (640, 480), (1280, 720))  # None = as the photo is
+DEFAULT_CONFIGS = ("seed-haar", "live-haar", "photo-haar", "seed-hog", "live-hog", "photo-hog")
+
+
+@dataclass
+class AnnotatedPhoto:
+    path: Path
+    boxes: list[Box]   # hand-drawn faces, (x, y, w, h) in the photo's pixels
+
+
+def load_annotations(folder: Path) -> list[AnnotatedPhoto]:
+    """Photos and face boxes from dlib's imglab XML files (training.xml, testing.xml)."""
+    photos: list[AnnotatedPhoto] = []
+    for xml_file in sorted(folder.glob("*.xml")):
+        for image in ET.parse(xml_file).getroot().iter("image"):
+            boxes = [(int(b.get("left")), int(b.get("top")), int(b.get("width")), int(b.get("height")))
+                     for b in image.iter("box") if b.get("ignore") != "1"]
+            photos.append(AnnotatedPhoto(folder / image.get("file"), boxes))
+    return photos
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """`image` scaled to fit `size` (w, h) and centred on black; the scale and the offset."""
+    width, height = size
+    h, w = image.shape[:2]
+    scale = min(width / w, height / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    canvas = np.zeros((height, width) + image.shape[2:], dtype=image.dtype)
+    x0, y0 = (width - nw) // 2, (height - nh) // 2
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(image, (nw, nh), interpolation=interp)
+    return canvas, scale, (x0, y0)
+
+
+def map_box(box: Box, scale: float, offset: tuple[int, int]) -> Box:
+    x, y, w, h = box
+    return (round(x * scale + offset[0]), round(y * scale + offset[1]), round(w * scale), round(h * scale))
+
+
+@dataclass
+class MatchCounts:
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+    found_sizes: list[int] = field(default_factory=list)    # side of each found true face, frame px
+    missed_sizes: list[int] = field(default_factory=list)
+
+    def add(self, detections: list[Box], truths: list[Box]) -> None:
+        """Greedy one-to-one matching, best overlap first."""
+        pairs = sorted(((iou(d, t), di, ti) for di, d in enumerate(detections) for ti, t in enumerate(truths)),
+                       reverse=True)
+        used_d: set[int] = set()
+        used_t: set[int] = set()
+        for overlap, di, ti in pairs:
+            if overlap < IOU_MATCH:
+                break
+            if di in used_d or ti in used_t:
+                continue
+            used_d.add(di)
+            used_t.add(ti)
+        self.true_positives += len(used_t)
+        self.false_positives += len(detections) - len(used_d)
+        self.false_negatives += len(truths) - len(used_t)
+        for ti, t in enumerate(truths):
+            (self.found_sizes if ti in used_t else self.missed_sizes).append(int(max(t[2], t[3])))
+
+    @property
+    def recall(self) -> float:
+        total = self.true_positives + self.false_negatives
+        return self.true_positives / total if total else 0.0
+
+    @property
+    def precision(self) -> float:
+        total = self.true_positives + self.false_positives
+        return self.true_positives / total if total else 0.0
+
+
+@dataclass
+class DetectorRow:
+    config: str
+    settings: str
+    size: str                 # "640x480" or "native"
+    detect_ms_median: float
+    detect_ms_p90: float
+    total_ms_median: float
+    total_ms_p90: float
+    fps: float                # 1000 / median end-to-end ms
+    recall: float
+    precision: float
+    faces: int
+    smallest_found: int | None    # px, side of the smallest true face found at this size
+    largest_missed: int | None
+
+
+def _size_name(size: tuple[int, int] | None) -> str:
+    return f"{size[0]}x{size[1]}" if size else "native"
+
+
+def bench_detectors(classifier: EmotionClassifier, photos: list[AnnotatedPhoto], extra_images: list[np.ndarray],
+                    configs: dict[str, HaarSettings | HogSettings],
+                    sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
+                    progress: Callable[[str], None] | None = None) -> list[DetectorRow]:
+    """Times and scores each (config, size) pair; photos without boxes only count for time."""
+    images = [load_image(p.path) for p in photos]
+    rows: list[DetectorRow] = []
+    pipeline: Pipeline | None = None
+    for name, settings in configs.items():
+        if pipeline is None:
+            pipeline = Pipeline(classifier, settings, smoothing=0.0)
+        else:
+            pipeline.set_detector(settings)
+        for size in sizes:
+            if progress:
+                progress(f"{name} {_size_name(size)}")
+            counts = MatchCounts()
+            detect_ms: list[float] = []
+            total_ms: list[float] = []
+            for index, image in enumerate(images + extra_images):
+                truths = photos[index].boxes if index < len(photos) else None
+                if size:
+                    frame, scale, offset = letterbox(image, size)
+                    truths = [map_box(b, scale, offset) for b in truths] if truths is not None else None
+                else:
+                    frame = image
+                pipeline.reset_tracks()
+                result = pipeline.analyze(frame)          # warm-up, and the boxes that are scored
+                if truths is not None:
+                    counts.add([f.box for f in result.faces], truths)
+                for _ in range(repeats):
+                    timed = pipeline.analyze(frame)
+                    detect_ms.append(timed.timings_ms["detect"])
+                    total_ms.append(timed.timings_ms["total"])
+            med = float(np.median(total_ms))
+            rows.append(DetectorRow(
+                config=name, settings=describe(settings), size=_size_name(size),
+                detect_ms_median=float(np.median(detect_ms)), detect_ms_p90=float(np.percentile(detect_ms, 90)),
+                total_ms_median=med, total_ms_p90=float(np.percentile(total_ms, 90)),
+                fps=1000.0 / med if med > 0 else 0.0,
+                recall=counts.recall, precision=counts.precision,
+                faces=counts.true_positives + counts.false_negatives,
+                smallest_found=min(counts.found_sizes) if counts.found_sizes else None,
+                largest_missed=max(counts.missed_sizes) if counts.missed_sizes else None))
+    return rows
+
+
+def face_crops(photos: list[AnnotatedPhoto], size: tuple[int, int], margin: float) -> np.ndarray:
+    """Real face crops, from the hand-drawn boxes."""
+    cropper = FaceCropper(size, margin)
+    crops = []
+    for photo in photos:
+        gray = cv2.cvtColor(load_image(photo.path), cv2.COLOR_BGR2GRAY)
+        crops.append(cropper.crop(gray, photo.boxes).copy())
+    return np.concatenate(crops) if crops else np.zeros((0, size[1], size[0]), np.uint8)
+
+
+def bench_classifier(classifier: EmotionClassifier, crops: np.ndarray, batch: int = 8,
+                     seconds: float = 0.5) -> dict[str, float]:
+    """ms per face, for one face per call and for batches of `batch` faces."""
+    single = crops[:1]
+    many = crops[:batch] if len(crops) >= batch else np.resize(crops, (batch,) + crops.shape[1:])
+    out: dict[str, float] = {}
+    for key, faces in (("ms_per_face_single", single), (f"ms_per_face_batch{batch}", many)):
+        classifier.predict(faces)
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            classifier.predict(faces)
+            calls += 1
+        out[key] = (time.perf_counter() - start) * 1000.0 / (calls * len(faces))
+    return out
+
+
+def machine_info() -> dict[str, object]:
+    import dlib
+
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {"cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": platform.processor(),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "opencv": cv2.__version__, "opencv_threads": cv2.getNumThreads(), "dlib": dlib.__version__,
+            "load_average_1min_at_start": load}
+
+
+@dataclass
+class BenchReport:
+    machine: dict[str, object]
+    data_dir: str
+    photos: int
+    faces: int
+    repeats: int
+    model: str
+    classifiers: dict[str, dict[str, float]]
+    detectors: list[DetectorRow]
+    configs: dict[str, dict]
+    ratios: dict[str, float]      # live vs seed end-to-end speed-up at 640x480
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def speedups(rows: list[DetectorRow], size: str = "640x480") -> dict[str, float]:
+    """Seed end-to-end median over ours, for each detector kind (2.0 = twice as fast)."""
+    by = {(r.config, r.size): r for r in rows}
+    out: dict[str, float] = {}
+    for kind in ("haar", "hog"):
+        for ours in ("live", "photo"):
+            seed, mine = by.get((f"seed-{kind}", size)), by.get((f"{ours}-{kind}", size))
+            if seed and mine and mine.total_ms_median > 0:
+                out[f"{ours}-{kind}_vs_seed-{kind}"] = seed.total_ms_median / mine.total_ms_median
+    return out
+
+
+def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs: tuple[str, ...] = DEFAULT_CONFIGS,
+              sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
+              progress: Callable[[str], None] | None = None) -> BenchReport:
+    """The whole measurement; the first classifier is the one used end to end."""
+    machine = machine_info()
+    photos = load_annotations(data_dir)
+    if not photos:
+        raise FileNotFoundError(f"{data_dir}: no dlib imglab XML files with face boxes")
+    annotated = {p.path.name for p in photos}
+    extra: list[np.ndarray] = []
+    for path in list_images(data_dir):
+        if path.name not in annotated:
+            try:
+                extra.append(load_image(path))
+            except ImageError:
+                pass
+    main_name, main_classifier = next(iter(classifiers.items()))
+    chosen = {name: PRESETS[name] for name in configs}
+    rows = bench_detectors(main_classifier, photos, extra, chosen, sizes, repeats, progress)
+    timings = {}
+    for name, classifier in classifiers.items():
+        if progress:
+            progress(f"classifier {name}")
+        crops = face_crops(photos, classifier.input_size, classifier.crop_margin)
+        timings[name] = bench_classifier(classifier, crops)
+    return BenchReport(machine=machine, data_dir=str(data_dir), photos=len(photos) + len(extra),
+                       faces=sum(len(p.boxes) for p in photos), repeats=repeats, model=main_name,
+                       classifiers=timings, detectors=rows,
+                       configs={name: settings_dict(s) for name, s in chosen.items()},
+                       ratios=speedups(rows))
+
+
+def format_table(report: BenchReport) -> str:
+    """The report as a plain-text table."""
+    lines = [f"{report.photos} photos ({report.faces} annotated faces), {report.repeats} timed runs each; "
+             f"{report.machine['cpu_count']} CPUs, OpenCV {report.machine['opencv']} "
+             f"({report.machine['opencv_threads']} threads), dlib {report.machine['dlib']}; model: {report.model}",
+             "",
+             f"{'config':<11} {'settings':<24} {'size':<9} {'detect ms':>10} {'p90':>6} "
+             f"{'total ms':>9} {'p90':>6} {'fps':>6} {'recall':>7} {'prec.':>6} {'min found':>9} {'max missed':>10}"]
+    for r in report.detectors:
+        lines.append(
+            f"{r.config:<11} {r.settings:<24} {r.size:<9} {r.detect_ms_median:>10.1f} {r.detect_ms_p90:>6.1f} "
+            f"{r.total_ms_median:>9.1f} {r.total_ms_p90:>6.1f} {r.fps:>6.1f} {r.recall:>7.0%} {r.precision:>6.0%} "
+            f"{(str(r.smallest_found) + ' px') if r.smallest_found else '-':>9} "
+            f"{(str(r.largest_missed) + ' px') if r.largest_missed else '-':>10}")
+    lines.append("")
+    for name, t in report.classifiers.items():
+        lines.append("classifier " + name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    for name, ratio in report.ratios.items():
+        lines.append(f"end-to-end speed-up at 640x480, {name}: {ratio:.2f}x")
+    return "\n".join(lines)
+
+
+def save_chart(report: BenchReport, path: Path) -> None:
+    """Bar chart: end-to-end ms per frame by config and size, and recall at 640x480."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed, and never a Qt backend from the core
+    import matplotlib.pyplot as plt
+
+    configs = list(dict.fromkeys(r.config for r in report.detectors))
+    sizes = [s for s in dict.fromkeys(r.size for r in report.detectors) if s != "native"] or ["native"]
+    by = {(r.config, r.size): r for r in report.detectors}
+    fig, (ax_time, ax_rec) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [2, 1]})
+    width = 0.8 / len(sizes)
+    xs = np.arange(len(configs))
+    for i, size in enumerate(sizes):
+        med = [by[(c, size)].total_ms_median if (c, size) in by else 0 for c in configs]
+        p90 = [by[(c, size)].total_ms_p90 if (c, size) in by else 0 for c in configs]
+        bars = ax_time.bar(xs + i * width, med, width, label=f"{size} median")
+        ax_time.errorbar(xs + i * width, med, yerr=[np.zeros(len(med)), np.subtract(p90, med)],
+                         fmt="none", ecolor="black", capsize=3)
+        ax_time.bar_label(bars, fmt="%.0f", fontsize=7)
+    ax_time.axhline(1000 / 30, color="red", linestyle="--", linewidth=1, label="30 fps (33 ms)")
+    ax_time.set_xticks(xs + width * (len(sizes) - 1) / 2, configs, rotation=20)
+    ax_time.set_ylabel("ms per frame, detect + classify (median, bar to p90)")
+    ax_time.set_title("End-to-end time on this CPU")
+    ax_time.legend(fontsize=8)
+    size = "640x480" if "640x480" in sizes else sizes[0]
+    recall = [by[(c, size)].recall * 100 if (c, size) in by else 0 for c in configs]
+    bars = ax_rec.bar(xs, recall, color="tab:green")
+    ax_rec.bar_label(bars, fmt="%.0f%%", fontsize=7)
+    ax_rec.set_xticks(xs, configs, rotation=20)
+    ax_rec.set_ylim(0, 105)
+    ax_rec.set_title(f"Recall at IoU>=0.5, {size} ({report.faces} faces)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
