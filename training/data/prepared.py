@@ -209,6 +209,11 @@ class PreparedSplit(Split):
     frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int32))
 
+    def row_keys(self) -> list[tuple[str, int, tuple[int, int, int, int]]]:
+        """(clip, frame, box) per row: a row's identity, for loss/duplicate checks."""
+        return [(c, int(f), (int(b[0]), int(b[1]), int(b[2]), int(b[3])))
+                for c, f, b in zip(self.clips, self.frames, self.boxes)]
+
 
 def _empty_split(name: str, mode: str) -> PreparedSplit:
     return PreparedSplit(name=name, mode=mode, images=np.zeros((0, 48, 48), np.uint8),
