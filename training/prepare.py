@@ -54,13 +54,19 @@ class Report:
     face_check: str = "none"
     face_check_s: float = 0.0
     face_check_n: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0            # wall time of the clip work, Ray startup included
+    startup_s: float = 0.0          # of which starting/connecting Ray
     repaired: dict[str, int] = field(default_factory=dict)
     mode: str = ""
 
     @property
     def faces_per_s(self) -> float:
         return self.faces_written / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def faces_per_s_after_startup(self) -> float:
+        busy = self.seconds - self.startup_s
+        return self.faces_written / busy if busy > 0 else 0.0
 
     def add(self, summary: dict[str, Any]) -> None:
         self.clips_done += 1
@@ -80,6 +86,9 @@ class Report:
             f"  faces written now: {self.faces_written} ({self.faces_per_s:.1f} faces/s); "
             f"faces in the output folder: {self.total_faces}",
         ]
+        if self.startup_s:
+            lines.append(f"  of which Ray startup {self.startup_s:.1f} s; "
+                         f"{self.faces_per_s_after_startup:.1f} faces/s after it")
         if self.repaired.get("removed_tmp") or self.repaired.get("relogged"):
             lines.append(f"  repaired after an interruption: {self.repaired}")
         for title, counts in (("clips skipped (whole folder)", self.total_clips_skipped),
@@ -115,7 +124,9 @@ def _run_local(todo: list[ClipRef], out: str, options: Options, delay: float,
 
 
 def _run_ray(todo: list[ClipRef], out: str, options: Options, delay: float,
-             on_done: Callable[[dict[str, Any]], None], address: str | None, num_cpus: int | None) -> None:
+             on_done: Callable[[dict[str, Any]], None], address: str | None, num_cpus: int | None,
+             timings: dict[str, float]) -> None:
+    started = time.perf_counter()
     import ray
 
     started_here = False
@@ -131,6 +142,7 @@ def _run_ray(todo: list[ClipRef], out: str, options: Options, delay: float,
         started_here = True
     try:
         task = ray.remote(num_cpus=1, max_retries=1)(prepare_clip)
+        timings["startup_s"] = time.perf_counter() - started  # import + ray.init, paid once per run
         cpus = int(ray.cluster_resources().get("CPU", 1))
         # Bounded in-flight work: a million-clip dump must not become a million pending refs.
         window = max(2, 2 * cpus)
@@ -191,7 +203,11 @@ def run_prepare(fmt: str, root: str | os.PathLike, out: str | os.PathLike, *, us
     started = time.perf_counter()
     try:
         if use_ray and todo:
-            _run_ray(todo, str(out_path), options, delay, on_done, address, num_cpus)
+            timings: dict[str, float] = {}
+            try:
+                _run_ray(todo, str(out_path), options, delay, on_done, address, num_cpus, timings)
+            finally:
+                report.startup_s = timings.get("startup_s", 0.0)
         else:
             _run_local(todo, str(out_path), options, delay, on_done)
     finally:
