@@ -654,7 +654,10 @@ class MainWindow(QMainWindow):
         face = self._history_face(faces)
         if packet.kind != "photos":
             self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed))
-        self._history_track = None if face is None else face.track_id
+        track = None if face is None else face.track_id
+        if track != getattr(self, "_history_track", None):
+            self._history_track = track
+            self._update_history_title()
         self.view.selected_track = self.selected_track
         self.view.set_frame(packet.image, packet.panels, packet.timings_ms)
         for key in ("grab", "detect", "classify"):

@@ -1,0 +1,55 @@
+"""GUI fixtures: a fake camera made of real photos, the real model, an isolated QSettings."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gui_fakes import GROUP_PHOTO, CameraFactory
+
+from kise_desktop.paths import MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def model_files(seed_model) -> tuple[Path, Path | None]:
+    """The bundled model once it is in the repository, else the seed's (real models both)."""
+    bundled = MODELS_DIR / "kise_emotion.tflite"
+    if bundled.is_file() and bundled.with_suffix(".json").is_file():
+        return bundled, bundled.with_suffix(".json")
+    return seed_model
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "kise-settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def group_photo(dlib_faces_dir) -> Path:
+    return dlib_faces_dir / GROUP_PHOTO
+
+
+@pytest.fixture
+def make_window(qtbot, settings, model_files, group_photo):
+    """Build a MainWindow on a fake camera; every window is closed (worker stopped) at teardown."""
+    from kise_desktop.gui.main_window import MainWindow
+
+    windows = []
+
+    def make(photos=None, lang="en", detector="haar", settings_=None, **camera_kwargs):
+        factory = CameraFactory(photos or [group_photo], **camera_kwargs)
+        win = MainWindow(settings=settings_ if settings_ is not None else settings, source_factory=factory,
+                         camera_lister=lambda: [0], model_path=model_files[0], sidecar_path=model_files[1],
+                         lang=lang, detector=detector, auto_camera=False)
+        qtbot.addWidget(win)
+        win.resize(1100, 760)
+        win.show()
+        win.factory = factory
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        win.close()
+        assert not win.thread.isRunning()

@@ -1,0 +1,80 @@
+"""The GUI's Qt-light parts: ring buffer, i18n table, source requests, and the scriptable entry point."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from kise_desktop.gui.history_plot import HistoryPlot, RingBuffer
+from kise_desktop.gui.i18n import LANGUAGES, keys, missing, tr
+from kise_desktop.gui.qt_compat import affected
+from kise_desktop.gui.worker import request_for
+from kise_desktop.paths import REPO_DIR
+
+
+def test_ring_buffer_keeps_the_newest_samples_in_order():
+    rb = RingBuffer(capacity=5, width=8)
+    for i in range(12):
+        rb.append(float(i), np.full(8, i, np.float32))
+    t, v = rb.ordered()
+    assert list(t) == [7.0, 8.0, 9.0, 10.0, 11.0] and len(rb) == 5
+    assert np.array_equal(v[:, 0], t.astype(np.float32))
+    t2, _ = rb.since(9.5)
+    assert list(t2) == [10.0, 11.0]
+
+
+def test_history_plot_memory_is_bounded_and_restarts_on_rewind(qtbot):
+    plot = HistoryPlot(seconds=10, capacity=300)
+    qtbot.addWidget(plot)
+    probs = np.full(8, 1 / 8, np.float32)
+    for i in range(2000):                       # ~an hour at 0.5 Hz, or a minute at 30 fps
+        plot.add(i * 0.05, probs if i % 50 else None)
+    assert len(plot.buffer) == 300 and plot.points_received == 2000
+    plot.refresh()
+    assert 0 < plot.visible_points() <= 300
+    plot.add(1.0, probs)                        # time went backwards: a new source
+    assert len(plot.buffer) == 1
+
+
+def test_every_string_has_both_languages():
+    for lang in LANGUAGES:
+        assert missing(lang) == []
+    assert tr("camera_n", "ko", n=2) == "카메라 2"
+    assert len(keys()) > 50
+
+
+def test_source_requests(dlib_faces_dir, tmp_path):
+    assert request_for(0).is_camera and request_for("1").spec == 1
+    folder = request_for(str(dlib_faces_dir))
+    assert folder.is_photos and len(folder.photos) == len(list(dlib_faces_dir.glob("*.jpg")))
+    photo = request_for(str(dlib_faces_dir / "2008_002506.jpg"))
+    assert photo.photos == (str(dlib_faces_dir / "2008_002506.jpg"),)
+    dropped = request_for([str(p) for p in sorted(dlib_faces_dir.glob("*.jpg"))[:3]])
+    assert len(dropped.photos) == 3
+    video = request_for(str(tmp_path / "clip.mp4"))
+    assert video.spec == str(tmp_path / "clip.mp4") and not video.is_photos
+
+
+def test_pyside_refcount_guard_is_active_where_needed():
+    import kise_desktop.gui  # noqa: F401  (applies the guard)
+    if affected():
+        assert sys.getrefcount(None) > 2 ** 39 and sys.getrefcount(True) > 2 ** 39
+
+
+def test_screenshot_from_the_command_line(tmp_path, dlib_faces_dir, model_files):
+    """`kise-desktop --source PHOTO --screenshot F --quit-after S` writes the window and exits cleanly."""
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
+    cmd = [sys.executable, "-m", "kise_desktop.gui.app", "--fresh", "--lang", "en",
+           "--source", str(dlib_faces_dir / "2008_002506.jpg"), "--model", str(model_files[0]),
+           "--screenshot", str(out), "--quit-after", "3", "--size", "1000x700"]
+    if model_files[1]:
+        cmd += ["--sidecar", str(model_files[1])]
+    proc = subprocess.run(cmd, cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "Fatal Python error" not in proc.stderr, proc.stderr[-2000:]
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)

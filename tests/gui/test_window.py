@@ -1,0 +1,269 @@
+"""The window on a fake camera made of real photos, with the real model and the real core."""
+from __future__ import annotations
+
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QColor
+
+from kise_desktop.emotions import EMOTIONS
+from kise_desktop.gui.i18n import tr
+
+from gui_fakes import GROUP_PHOTO, annotated_boxes, iou, place_on_canvas
+
+from kise_desktop.core.sources import load_image
+
+WAIT = 20000  # ms; generous: the machine may be busy (these are not timing tests)
+
+
+def wait_for_faces(qtbot, win, detector=None, n_panels=1):
+    def ok():
+        p = win.last_packet
+        assert p is not None and len(p.panels) == n_panels
+        if detector:
+            assert p.panels[0].detector == detector
+        assert all(panel.result.faces for panel in p.panels)
+    qtbot.waitUntil(ok, timeout=WAIT)
+    return win.last_packet
+
+
+def test_overlays_appear_for_annotated_faces(qtbot, make_window, dlib_faces_dir, group_photo):
+    win = make_window()
+    win.open_source(0)
+    packet = wait_for_faces(qtbot, win)
+    _, (dx, dy) = place_on_canvas(load_image(group_photo))
+    truth = [(x + dx, y + dy, w, h) for x, y, w, h in annotated_boxes(dlib_faces_dir, GROUP_PHOTO)]
+    faces = packet.panels[0].result.faces
+    matched = [t for t in truth if any(iou(t, f.box) >= 0.5 for f in faces)]
+    assert len(matched) >= 2, f"annotated {truth}, found {[f.box for f in faces]}"
+    for f in faces:
+        assert f.smoothed.shape == (8,) and abs(float(f.smoothed.sum()) - 1.0) < 1e-3
+    # The overlay is really painted: the top edge of a box has its emotion's colour.
+    qtbot.waitUntil(lambda: win.view.faces_shown() > 0, timeout=WAIT)
+    image = win.view.grab().toImage()
+    rect, scale = win.view._layout[0]
+    face = win.view._panels[0].result.faces[0]
+    x, y, w, h = face.box
+    px, py = rect.left() + (x + w / 2) * scale, rect.top() + y * scale
+    want = QColor(*EMOTIONS[face.label_index].color_rgb)
+    near = [image.pixelColor(int(px), int(py) + d) for d in (-1, 0, 1)]
+    assert any(abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()) < 60
+               for c in near), (near, want)
+
+
+def test_detector_toggle_takes_effect_without_restarting_the_source(qtbot, make_window):
+    win = make_window(detector="haar")
+    win.open_source(0)
+    wait_for_faces(qtbot, win, "haar")
+    camera = win.factory.cameras[0]
+    win.controls.hog_radio.setChecked(True)
+    wait_for_faces(qtbot, win, "hog")
+    assert len(win.factory.calls) == 1 and not camera.closed.is_set()
+    before = camera.delivered
+    qtbot.waitUntil(lambda: camera.delivered > before + 2, timeout=WAIT)
+    # settings changes reach the running pipeline too: a huge min size finds nothing
+    win.controls.haar_radio.setChecked(True)
+    win.controls.min_size_spin.setValue(300)
+    qtbot.waitUntil(lambda: win.last_packet.panels[0].detector == "haar"
+                    and not win.last_packet.panels[0].result.faces, timeout=WAIT)
+    assert len(win.factory.calls) == 1
+
+
+def test_compare_mode_runs_both_detectors_on_the_same_frame(qtbot, make_window):
+    win = make_window()
+    win.open_source(0)
+    win.controls.compare_box.setChecked(True)
+    packet = wait_for_faces(qtbot, win, n_panels=2)
+    assert [p.detector for p in packet.panels] == ["haar", "hog"]
+    assert packet.panels[0].result.timestamp == packet.panels[1].result.timestamp
+    assert "detect_haar" in packet.timings_ms and "detect_hog" in packet.timings_ms
+    qtbot.waitUntil(lambda: len(win.view._layout) == 2, timeout=WAIT)
+
+
+def test_history_plot_receives_points(qtbot, make_window):
+    win = make_window()
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.history.points_received >= 5, timeout=WAIT)
+    win.history.refresh()
+    assert win.history.visible_points() >= 2
+    t, v = win.history.buffer.ordered()
+    assert np.all(np.diff(t) >= 0)
+    assert np.isfinite(v[-1]).all() and abs(float(v[-1].sum()) - 1.0) < 1e-3
+    assert win.history_title.text().endswith(tr("history_face", "en", id=win._history_track))
+
+
+def test_clicking_a_face_selects_it_for_the_history(qtbot, make_window):
+    win = make_window()
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
+    qtbot.waitUntil(lambda: win.view.faces_shown() > 0 and bool(win.view._layout), timeout=WAIT)
+    rect, scale = win.view._layout[0]
+    face = min(win.view._panels[0].result.faces, key=lambda f: f.box[2] * f.box[3])
+    x, y, w, h = face.box
+    pos = QPointF(rect.left() + (x + w / 2) * scale, rect.top() + (y + h / 2) * scale)
+    assert win.view.track_at(pos) == face.track_id
+    win.view.face_clicked.emit(win.view.track_at(pos))
+    assert win.selected_track == face.track_id
+    qtbot.waitUntil(lambda: win._history_track == face.track_id, timeout=WAIT)
+
+
+def test_camera_failing_mid_stream_shows_a_message_and_stays_responsive(qtbot, make_window):
+    win = make_window(fail_after=6)
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "lost", timeout=WAIT)
+    assert win.stack.currentIndex() == 1
+    assert tr("state_lost", "en", error="").split("\n")[0] in win.message_label.text()
+    assert win.retry_btn.isVisible() and win.open_btn.isVisible()
+    # the event loop still runs: a timer fires and the language can still be switched
+    fired = []
+    QTimer.singleShot(10, lambda: fired.append(True))
+    qtbot.waitUntil(lambda: bool(fired), timeout=WAIT)
+    win.set_language("ko")
+    assert tr("state_lost", "ko", error="").split("\n")[0] in win.message_label.text()
+    # Retry opens the camera again and frames flow
+    win.retry_btn.click()
+    qtbot.waitUntil(lambda: len(win.factory.cameras) == 2 and win.factory.cameras[1].delivered > 0, timeout=WAIT)
+    assert win.thread.isRunning()
+
+
+def test_opening_a_bad_file_shows_an_error(qtbot, make_window, tmp_path):
+    win = make_window()
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"this is not a video" * 50)
+    win.open_source(str(bad))
+    qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "open_failed", timeout=WAIT)
+    assert win.stack.currentIndex() == 1 and "broken.mp4" in win.message_label.text()
+    bad_photo = tmp_path / "broken.jpg"
+    bad_photo.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    win.open_source(str(bad_photo))
+    qtbot.waitUntil(lambda: win.last_state.code == "open_failed"
+                    and "broken.jpg" in win.message_label.text(), timeout=WAIT)
+    assert win.thread.isRunning()
+
+
+def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_photo):
+    path = tmp_path / "short.avi"
+    frame, _ = place_on_canvas(load_image(group_photo))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
+    for _ in range(5):
+        writer.write(frame)
+    writer.release()
+    win = make_window()
+    win.open_source(str(path))
+    qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "ended", timeout=WAIT)
+    assert win.last_packet is not None and win.last_packet.kind == "video"
+    assert win.retry_btn.text() == tr("btn_replay", "en")
+    seen = win.packets_shown
+    win.retry_btn.click()
+    qtbot.waitUntil(lambda: win.packets_shown > seen, timeout=WAIT)
+
+
+def test_switching_language_changes_labels(qtbot, make_window):
+    win = make_window(lang="en")
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
+    assert win.windowTitle() == tr("app_title", "en")
+    assert win.history.legend_names() == [e.en for e in EMOTIONS]
+    assert win.controls.compare_box.text() == tr("compare", "en")
+    win.lang_combo.setCurrentIndex(win.lang_combo.findData("ko"))
+    assert win.lang == "ko" and win.windowTitle() == tr("app_title", "ko")
+    assert win.history.legend_names() == [e.ko for e in EMOTIONS]
+    assert win.controls.compare_box.text() == "Haar와 HOG 비교"
+    assert win.open_video_btn.text() == "동영상 열기..."
+    assert win.view.lang == "ko"
+    assert win.lang_actions["ko"].isChecked()
+
+
+def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_window, dlib_faces_dir, tmp_path):
+    win = make_window()
+    win.open_source(str(dlib_faces_dir))
+    qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
+    assert win.photo_box.isVisible()
+    first = win.last_packet
+    assert first.index == 0 and first.count == len(list(dlib_faces_dir.glob("*.jpg")))
+    win.next_btn.click()
+    qtbot.waitUntil(lambda: win.last_packet.index == 1, timeout=WAIT)
+    assert win.last_packet.name != first.name and str(win.last_packet.count) in win.photo_label.text()
+    win.prev_btn.click()
+    qtbot.waitUntil(lambda: win.last_packet.index == 0 and win.last_packet.seq > first.seq, timeout=WAIT)
+    image_path, json_path = win.save_photo(tmp_path / "out.png")
+    saved = cv2.imread(str(image_path))
+    assert saved.shape[:2] == first.frame_bgr.shape[:2]
+    assert not np.array_equal(saved, first.frame_bgr)          # annotations were drawn
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    faces = data["results"][0]["faces"]
+    assert len(faces) == len(win.last_packet.panels[0].result.faces) > 0
+    assert {f["label"] for f in faces} <= {e.key for e in EMOTIONS}
+
+
+def test_record_csv_and_snapshot(qtbot, make_window, tmp_path):
+    win = make_window()
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
+    win.start_recording(tmp_path / "session.csv")
+    qtbot.waitUntil(lambda: win.recorder.frames >= 3, timeout=WAIT)
+    rows_written = win.recorder.rows
+    win.stop_recording()
+    with open(tmp_path / "session.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= rows_written > 0
+    assert rows[0]["label"] in {e.key for e in EMOTIONS}
+    probs = [float(rows[0][f"p_{e.key}"]) for e in EMOTIONS]
+    assert abs(sum(probs) - 1.0) < 0.01
+    out = win.save_snapshot(tmp_path / "snap.png")
+    img = cv2.imread(str(out))
+    assert img is not None and img.shape == (480, 640, 3)
+
+
+def test_model_switch_and_a_bad_model(qtbot, make_window, seed_model, tmp_path):
+    win = make_window()
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
+    name_before = win.classifier.name
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a model")
+    assert win.load_model(bad) is False
+    assert win.classifier is not None and win.classifier.name == name_before   # still running on the old one
+    assert "bad.tflite" in win.model_label.text()
+    assert win.load_model(seed_model[0], seed_model[1]) is True
+    assert win.classifier.name == "seed mini_XCEPTION (7-class, AIHub)"
+    assert "seed mini_XCEPTION" in win.model_label.text() and "7" in win.model_label.text()
+    seen = win.packets_shown
+    qtbot.waitUntil(lambda: win.packets_shown > seen + 2, timeout=WAIT)
+    # the seed has no contempt class: every face's contempt probability is exactly 0
+    qtbot.waitUntil(lambda: win.last_packet.panels[0].result.faces and all(
+        f.probabilities[7] == 0.0 for f in win.last_packet.panels[0].result.faces), timeout=WAIT)
+
+
+def test_settings_are_remembered(qtbot, make_window, settings):
+    win = make_window(lang="en", detector="hog")
+    win.controls.scale_spin.setValue(1.35)
+    win.controls.compare_box.setChecked(True)
+    win.set_language("ko")
+    win.resize(1000, 700)
+    win.close()
+    assert not win.thread.isRunning()
+    again = make_window(lang=None, detector=None)
+    assert again.lang == "ko" and again.controls.detector == "hog"
+    assert again.controls.haar_settings().scale_factor == pytest.approx(1.35)
+    assert again.controls.compare_box.isChecked()
+    assert (again.width(), again.height()) == (1100, 760)   # make_window resizes; geometry was restored first
+    assert settings.value("lang") == "ko"
+
+
+def test_closing_stops_the_worker_thread_without_warnings(qtbot, make_window, qtlog):
+    win = make_window()
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
+    camera = win.factory.cameras[0]
+    already = len(qtlog.records)   # (the offscreen platform plugin warns once at show time)
+    with qtbot.waitSignal(win.worker.finished, timeout=WAIT):
+        win.close()
+    assert not win.thread.isRunning() and win.thread.isFinished()
+    assert camera.closed.is_set()
+    warnings = [r for r in qtlog.records[already:] if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")]
+    assert not warnings, [r.message for r in warnings]
