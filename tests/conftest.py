@@ -52,3 +52,12 @@ def seed_model() -> tuple[Path, Path]:
     if not SEED_MODEL.is_file():
         pytest.skip(f"seed model {SEED_MODEL} is absent")
     return SEED_MODEL, SEED_SIDECAR
+
+
+@pytest.fixture(scope="session")
+def any_model(seed_model: tuple[Path, Path]) -> tuple[Path, Path]:
+    """(model, sidecar): the bundled model when it is committed, else the seed's."""
+    bundled = MODELS_DIR / "kise_emotion.tflite"
+    if bundled.is_file() and bundled.with_suffix(".json").is_file():
+        return bundled, bundled.with_suffix(".json")
+    return seed_model

@@ -66,6 +66,8 @@ def _scale_and_clip(boxes: list[tuple[float, float, float, float]], factor: floa
         y1 = min(frame_h, int(round((y + h) * factor)))
         if x1 > x0 and y1 > y0:
             out.append((x0, y0, x1 - x0, y1 - y0))
+    # Left to right: a stable order (OpenCV's threads may return faces in any order).
+    out.sort()
     return out
 
 

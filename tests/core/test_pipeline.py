@@ -1,0 +1,94 @@
+"""The pipeline on real photos: faces, probabilities, timings, settings changes."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from kise_desktop.core.classifier import EmotionClassifier
+from kise_desktop.core.detectors import HaarDetector, HogDetector
+from kise_desktop.core.pipeline import TIMING_KEYS, Pipeline
+from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG
+
+
+def test_analyze_finds_and_classifies_the_faces_of_a_real_photo(classifier, group_photo):
+    pipeline = Pipeline(classifier, PHOTO_HOG)
+    result = pipeline.analyze(group_photo, timestamp=1.5)
+    assert len(result.faces) == 3
+    assert result.frame_size == (group_photo.shape[1], group_photo.shape[0])
+    assert result.timestamp == 1.5
+    assert set(result.timings_ms) == set(TIMING_KEYS)
+    parts = sum(result.timings_ms[k] for k in TIMING_KEYS if k != "total")
+    assert 0 < parts <= result.timings_ms["total"] + 1e-6
+    for face in result.faces:
+        x, y, w, h = face.box
+        assert 0 <= x < x + w <= 500 and 0 <= y < y + h <= 375
+        assert face.probabilities.shape == (8,)
+        assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+        np.testing.assert_allclose(face.smoothed, face.probabilities)   # first frame: nothing to smooth
+        assert face.label_index == int(np.argmax(face.smoothed))
+    assert len({f.track_id for f in result.faces}) == 3
+
+
+def test_probabilities_are_the_classifier_output_for_the_crops(classifier, group_photo):
+    from kise_desktop.core.faces import FaceCropper
+
+    pipeline = Pipeline(classifier, PHOTO_HOG)
+    result = pipeline.analyze(group_photo)
+    gray = cv2.cvtColor(group_photo, cv2.COLOR_BGR2GRAY)
+    crops = FaceCropper(classifier.input_size, classifier.crop_margin).crop(gray, [f.box for f in result.faces])
+    np.testing.assert_allclose(np.stack([f.probabilities for f in result.faces]),
+                               classifier.predict(crops), atol=1e-6)
+
+
+def test_set_detector_rebuilds_only_when_the_kind_changes(classifier, group_photo):
+    pipeline = Pipeline(classifier, LIVE_HAAR)
+    haar = pipeline.detector
+    pipeline.set_detector(PHOTO_HAAR)
+    assert pipeline.detector is haar and pipeline.detector_settings == PHOTO_HAAR
+    pipeline.set_detector(LIVE_HOG)
+    assert isinstance(pipeline.detector, HogDetector) and pipeline.detector_settings == LIVE_HOG
+    pipeline.set_detector(PHOTO_HOG)
+    assert len(pipeline.analyze(group_photo).faces) == 3
+    pipeline.set_detector(LIVE_HAAR)
+    assert isinstance(pipeline.detector, HaarDetector)
+
+
+def test_set_classifier_swaps_models(seed_model, classifier, group_photo):
+    pipeline = Pipeline(classifier, PHOTO_HOG)
+    seed = EmotionClassifier(*seed_model)
+    pipeline.set_classifier(seed)
+    result = pipeline.analyze(group_photo)
+    assert pipeline.classifier is seed
+    assert all(f.probabilities[7] == 0 for f in result.faces)    # the seed has no contempt
+
+
+def test_gray_and_bgra_frames_give_the_same_faces(classifier, group_photo):
+    pipeline = Pipeline(classifier, PHOTO_HOG, smoothing=0.0)
+    bgr = pipeline.analyze(group_photo)
+    gray = pipeline.analyze(cv2.cvtColor(group_photo, cv2.COLOR_BGR2GRAY))
+    bgra = pipeline.analyze(cv2.cvtColor(group_photo, cv2.COLOR_BGR2BGRA))
+    assert [f.box for f in bgr.faces] == [f.box for f in gray.faces] == [f.box for f in bgra.faces]
+
+
+def test_reset_tracks_starts_new_ids_and_unsmoothed(classifier, group_photo):
+    pipeline = Pipeline(classifier, PHOTO_HOG)
+    first = {f.track_id for f in pipeline.analyze(group_photo).faces}
+    assert {f.track_id for f in pipeline.analyze(group_photo).faces} == first
+    pipeline.reset_tracks()
+    assert not first & {f.track_id for f in pipeline.analyze(group_photo).faces}
+
+
+def test_a_frame_without_faces(classifier):
+    result = Pipeline(classifier, LIVE_HAAR).analyze(np.full((480, 640, 3), 90, np.uint8))
+    assert result.faces == [] and result.timings_ms["classify"] >= 0
+
+
+def test_bad_frames_are_refused(classifier):
+    pipeline = Pipeline(classifier, LIVE_HAAR)
+    with pytest.raises(ValueError):
+        pipeline.analyze(np.zeros((48, 48, 3), np.float32))
+    with pytest.raises(ValueError):
+        pipeline.analyze(np.zeros((48, 48, 2), np.uint8))
+    with pytest.raises(ValueError):
+        pipeline.smoothing = 1.5
