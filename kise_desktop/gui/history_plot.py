@@ -141,3 +141,35 @@ class HistoryPlot(QWidget):
 
     def legend_names(self) -> list[str]:
         return [label.text for _, label in self.legend.items]
+
+
+class ProbabilityBars(QWidget):
+    """Photo mode: one bar per emotion for the selected (or main) face of the current photo."""
+
+    def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setYRange(0.0, 1.0, padding=0.02)
+        self.plot.setXRange(-0.6, NUM_EMOTIONS - 0.4, padding=0.0)
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=np.arange(NUM_EMOTIONS), height=np.zeros(NUM_EMOTIONS), width=0.7,
+                                    brushes=[pg.mkBrush(QColor(*e.color_rgb)) for e in EMOTIONS],
+                                    pens=[pg.mkPen(QColor(*e.color_rgb)) for e in EMOTIONS])
+        self.plot.addItem(self.bars)
+        self.heights = np.zeros(NUM_EMOTIONS, np.float32)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self.set_language(lang)
+
+    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
+        self.heights = (np.zeros(NUM_EMOTIONS, np.float32) if probabilities is None
+                        else np.asarray(probabilities, np.float32))
+        self.bars.setOpts(height=self.heights)
+
+    def set_language(self, lang: str) -> None:
+        ticks = [(i, e.name(lang)) for i, e in enumerate(EMOTIONS)]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.plot.setLabel("left", tr("axis_prob", lang))

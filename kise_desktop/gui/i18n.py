@@ -63,6 +63,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "recording": {"en": "recording: {n} rows", "ko": "기록 중: {n}행"},
     # history
     "grp_history": {"en": "Emotion history", "ko": "감정 기록"},
+    "grp_probs": {"en": "Emotion probabilities", "ko": "감정 확률"},
     "history_face": {"en": "face #{id}", "ko": "얼굴 #{id}"},
     "history_none": {"en": "no face", "ko": "얼굴 없음"},
     "history_seconds": {"en": "Window (s)", "ko": "구간 (초)"},

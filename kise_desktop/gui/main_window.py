@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -25,11 +25,11 @@ from kise_desktop.paths import MODELS_DIR, REPO_DIR
 
 from . import core_api as core
 from .controls import DetectorControls
-from .history_plot import HistoryPlot
+from .history_plot import HistoryPlot, ProbabilityBars
 from .i18n import LANGUAGE_NAMES, LANGUAGES, tr
 from .recorder import CsvRecorder, result_to_dict, write_image, write_json
 from .video_view import VideoView
-from .worker import (STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
+from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
                      AnalysisWorker, Packet, SourceRequest, request_for)
 
 BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
@@ -131,11 +131,12 @@ class MainWindow(QMainWindow):
         self.recorder: CsvRecorder | None = None
         self.selected_track: int | None = None
         self._request: SourceRequest | None = None
+        self._mode = "live"
+        self._mode_values: dict[str, tuple] = {}
         self._auto_camera = auto_camera and source is None
         self._cameras: list[int] = []
         self._timings_avg: dict[str, float] = {}
-        self._fps_count = 0
-        self._fps_t0 = time.perf_counter()
+        self._display_rate = RateMeter(2.0)
         self.display_fps = 0.0
         self._closed = False
         self.setAcceptDrops(True)
@@ -218,7 +219,11 @@ class MainWindow(QMainWindow):
         top.addWidget(self.history_seconds_label)
         top.addWidget(self.history_seconds)
         hl.addLayout(top)
-        hl.addWidget(self.history)
+        self.bars = ProbabilityBars(lang=self.lang)
+        self.plot_stack = QStackedWidget()
+        self.plot_stack.addWidget(self.history)     # live: history over time
+        self.plot_stack.addWidget(self.bars)        # photos: this photo's probabilities
+        hl.addWidget(self.plot_stack)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
@@ -254,10 +259,10 @@ class MainWindow(QMainWindow):
         self.open_photos_btn.clicked.connect(self.open_photos_dialog)
         self.open_folder_btn = QPushButton()
         self.open_folder_btn.clicked.connect(self.open_folder_dialog)
-        row3 = QHBoxLayout()
-        row3.addWidget(self.open_video_btn)
-        row3.addWidget(self.open_photos_btn)
-        row3.addWidget(self.open_folder_btn)
+        row3 = QGridLayout()
+        row3.addWidget(self.open_video_btn, 0, 0, 1, 2)
+        row3.addWidget(self.open_photos_btn, 1, 0)
+        row3.addWidget(self.open_folder_btn, 1, 1)
         sb.addLayout(row3)
         # photo navigation (photo mode only)
         self.photo_box = QWidget()
@@ -323,8 +328,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(side.sizeHint().width() + 24)
-        scroll.setMaximumWidth(420)
+        self.side, self.side_scroll = side, scroll
 
         central = QSplitter(Qt.Orientation.Horizontal)
         central.addWidget(self.splitter)
@@ -370,17 +374,9 @@ class MainWindow(QMainWindow):
         geometry = s.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        haar, hog = core.LIVE_HAAR, core.LIVE_HOG
-        try:
-            haar = core.HaarSettings(scale_factor=float(s.value("haar/scale_factor", haar.scale_factor)),
-                                     min_neighbors=int(s.value("haar/min_neighbors", haar.min_neighbors)),
-                                     min_size=int(s.value("haar/min_size", haar.min_size)),
-                                     detect_width=int(s.value("haar/detect_width", haar.detect_width or 0)) or None)
-            hog = core.HogSettings(upsample=int(s.value("hog/upsample", hog.upsample)),
-                                   detect_width=int(s.value("hog/detect_width", hog.detect_width or 0)) or None)
-        except (TypeError, ValueError):
-            haar, hog = core.LIVE_HAAR, core.LIVE_HOG
-        self.controls.set_values(haar, hog)
+        self._mode_values = {"live": self._read_detector_settings("live", core.LIVE_HAAR, core.LIVE_HOG),
+                             "photo": self._read_detector_settings("photo", core.PHOTO_HAAR, core.PHOTO_HOG)}
+        self.controls.set_values(*self._mode_values[self._mode])
         self.controls.set_detector(detector or str(s.value("detector", "haar")))
         self.worker.set_detector(self.controls.detector)
         on = compare if compare is not None else str(s.value("compare", "false")).lower() == "true"
@@ -388,19 +384,34 @@ class MainWindow(QMainWindow):
         self.worker.set_compare(bool(on))
         self.history_seconds.setValue(float(s.value("history_seconds", 30)))
 
+    def _read_detector_settings(self, mode: str, haar, hog) -> tuple:
+        """Detector settings remembered for live video or for photos (their presets otherwise)."""
+        s = self.settings
+        try:
+            return (core.HaarSettings(
+                        scale_factor=float(s.value(f"{mode}/haar/scale_factor", haar.scale_factor)),
+                        min_neighbors=int(s.value(f"{mode}/haar/min_neighbors", haar.min_neighbors)),
+                        min_size=int(s.value(f"{mode}/haar/min_size", haar.min_size)),
+                        detect_width=int(s.value(f"{mode}/haar/detect_width", haar.detect_width or 0)) or None),
+                    core.HogSettings(
+                        upsample=int(s.value(f"{mode}/hog/upsample", hog.upsample)),
+                        detect_width=int(s.value(f"{mode}/hog/detect_width", hog.detect_width or 0)) or None))
+        except (TypeError, ValueError):
+            return haar, hog
+
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("lang", self.lang)
         s.setValue("detector", self.controls.detector)
         s.setValue("compare", "true" if self.controls.compare_box.isChecked() else "false")
-        haar, hog = self.controls.haar_settings(), self.controls.hog_settings()
-        s.setValue("haar/scale_factor", haar.scale_factor)
-        s.setValue("haar/min_neighbors", haar.min_neighbors)
-        s.setValue("haar/min_size", haar.min_size)
-        s.setValue("haar/detect_width", haar.detect_width or 0)
-        s.setValue("hog/upsample", hog.upsample)
-        s.setValue("hog/detect_width", hog.detect_width or 0)
+        for mode, (haar, hog) in self._mode_values.items():
+            s.setValue(f"{mode}/haar/scale_factor", haar.scale_factor)
+            s.setValue(f"{mode}/haar/min_neighbors", haar.min_neighbors)
+            s.setValue(f"{mode}/haar/min_size", haar.min_size)
+            s.setValue(f"{mode}/haar/detect_width", haar.detect_width or 0)
+            s.setValue(f"{mode}/hog/upsample", hog.upsample)
+            s.setValue(f"{mode}/hog/detect_width", hog.detect_width or 0)
         s.setValue("history_seconds", self.history_seconds.value())
         if self.classifier is not None:
             s.setValue("model_path", str(self.classifier.model_path))
@@ -420,6 +431,7 @@ class MainWindow(QMainWindow):
         self.view.lang = lang
         self.view.update()
         self.history.set_language(lang)
+        self.bars.set_language(lang)
         self.controls.retranslate(lang)
         self.source_box.setTitle(tr("grp_source", lang))
         self.refresh_btn.setText(tr("btn_refresh", lang))
@@ -456,6 +468,10 @@ class MainWindow(QMainWindow):
         self._update_photo_label()
         if self.last_state is not None and self.stack.currentIndex() == 1:
             self._on_state_changed(self.last_state)
+        # the side panel is as wide as its widest (translated) row, never clipped
+        width = self.side.sizeHint().width() + self.side_scroll.verticalScrollBar().sizeHint().width() + 4
+        self.side_scroll.setMinimumWidth(width)
+        self.side_scroll.setMaximumWidth(width + 40)
 
     # ---------------------------------------------------------------- model
     def load_model(self, path: str | Path, sidecar: str | Path | None = None,
@@ -549,14 +565,21 @@ class MainWindow(QMainWindow):
         self.selected_track = None
         self.view.selected_track = None
         self.history.clear()
-        photos = request.is_photos
-        self.controls.set_presets(core.PHOTO_HAAR if photos else core.LIVE_HAAR,
-                                  core.PHOTO_HOG if photos else core.LIVE_HOG)
+        self._set_mode("photo" if request.is_photos else "live")
         if request.photos:
             self.settings.setValue("last_dir", str(Path(request.photos[0]).parent))
         elif isinstance(request.spec, str):
             self.settings.setValue("last_dir", str(Path(request.spec).parent))
         self.worker.open_source(request)
+
+    def _set_mode(self, mode: str) -> None:
+        """Live video and photos keep their own detector settings (photos search finer, at full size)."""
+        photos = mode == "photo"
+        self.controls.set_presets(core.PHOTO_HAAR if photos else core.LIVE_HAAR,
+                                  core.PHOTO_HOG if photos else core.LIVE_HOG)
+        if mode != self._mode:
+            self._mode = mode
+            self.controls.set_values(*self._mode_values[mode])
 
     def stop_source(self) -> None:
         self.worker.close_source()
@@ -646,7 +669,7 @@ class MainWindow(QMainWindow):
             return
         self.last_packet = packet
         self.packets_shown += 1
-        self._fps_count += 1
+        self._display_rate.tick()
         if self.stack.currentIndex() != 0:
             self.stack.setCurrentIndex(0)
         # the selected face, or the main (largest) face, feeds the history plot
@@ -654,6 +677,11 @@ class MainWindow(QMainWindow):
         face = self._history_face(faces)
         if packet.kind != "photos":
             self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed))
+        else:
+            self.bars.set_probabilities(None if face is None else face.smoothed)
+        self.plot_stack.setCurrentIndex(1 if packet.kind == "photos" else 0)
+        self.history_seconds.setVisible(packet.kind != "photos")
+        self.history_seconds_label.setVisible(packet.kind != "photos")
         track = None if face is None else face.track_id
         if track != getattr(self, "_history_track", None):
             self._history_track = track
@@ -682,12 +710,18 @@ class MainWindow(QMainWindow):
         self.view.selected_track = self.selected_track
         self.history.clear()
         self.view.update()
+        p = self.last_packet
+        if p is not None and p.kind == "photos" and p.panels:
+            face = self._history_face(p.panels[0].result.faces)
+            self.bars.set_probabilities(None if face is None else face.smoothed)
+            self._history_track = None if face is None else face.track_id
         self._update_history_title()
 
     def _update_history_title(self) -> None:
         track = getattr(self, "_history_track", None)
         who = tr("history_face", self.lang, id=track) if track is not None else tr("history_none", self.lang)
-        self.history_title.setText(f"{tr('grp_history', self.lang)} - {who}")
+        photos = self.last_packet is not None and self.last_packet.kind == "photos"
+        self.history_title.setText(f"{tr('grp_probs' if photos else 'grp_history', self.lang)} - {who}")
 
     def _update_photo_label(self) -> None:
         p = self.last_packet
@@ -695,15 +729,11 @@ class MainWindow(QMainWindow):
             self.photo_label.setText(tr("photo_pos", self.lang, i=p.index + 1, n=p.count, name=p.name))
 
     def _update_perf(self) -> None:
-        now = time.perf_counter()
-        dt = now - self._fps_t0
-        if dt > 0:
-            self.display_fps = self._fps_count / dt
-        self._fps_count = 0
-        self._fps_t0 = now
-        pfps = self.last_packet.pipeline_fps if self.last_packet is not None else 0.0
-        if self.last_packet is None or self.last_packet.kind == "photos" or self.stack.currentIndex() == 1:
-            pfps = pfps if self.last_packet is not None and self.last_packet.kind != "photos" else 0.0
+        self.display_fps = self._display_rate.rate()
+        live = self.last_packet is not None and self.last_packet.kind != "photos" and self.stack.currentIndex() == 0
+        pfps = self.last_packet.pipeline_fps if live else 0.0
+        if not live:
+            self.display_fps = 0.0
         t = self._timings_avg
         self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps))
         self.stage_label.setText(tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
@@ -717,6 +747,8 @@ class MainWindow(QMainWindow):
         self.worker.set_detector(kind)
 
     def _on_detector_settings_changed(self, kind: str, settings: Any) -> None:
+        haar, hog = self._mode_values.get(self._mode, (None, None))
+        self._mode_values[self._mode] = (settings, hog) if kind == "haar" else (haar, settings)
         self.worker.set_detector_settings(kind, settings)
 
     def _on_compare_changed(self, on: bool) -> None:

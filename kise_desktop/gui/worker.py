@@ -119,6 +119,29 @@ STATE_IDLE = "idle"
 
 
 # --------------------------------------------------------------------------- helpers
+class RateMeter:
+    """Events per second over the last `window` seconds (fps counters for the worker and the view)."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        self._times.append(time.perf_counter() if now is None else now)
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        while self._times and now - self._times[0] > self.window:
+            self._times.popleft()
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def clear(self) -> None:
+        self._times.clear()
+
+
 def bgr_to_qimage(frame_bgr: np.ndarray) -> QImage:
     """A QImage that owns its pixels (safe to hand to another thread)."""
     if frame_bgr.ndim == 2:
@@ -214,7 +237,7 @@ class AnalysisWorker(QObject):
         self._photo_dirty = False
         self._frame_no = 0
         self._pace_origin: tuple[float, float] | None = None
-        self._done_times: deque[float] = deque(maxlen=120)
+        self._rate = RateMeter(2.0)
         self.frames_processed = 0
 
     # ------------------------------------------------------------- GUI-thread API (thread-safe)
@@ -350,7 +373,7 @@ class AnalysisWorker(QObject):
         self._source_kind = getattr(source, "kind", "camera" if request.is_camera else "video")
         self._frame_no = 0
         self._pace_origin = None
-        self._done_times.clear()
+        self._rate.clear()
         if self._source_kind in ("image", "folder"):
             # the core opened photos (e.g. a folder given as a spec): step through them ourselves
             frames = list(source)
@@ -465,12 +488,9 @@ class AnalysisWorker(QObject):
         qimage = bgr_to_qimage(image)
         now = time.perf_counter()
         timings["total"] = grab_ms + timings.get("pipeline", 0.0)
-        self._done_times.append(now)
+        self._rate.tick(now)
         self.frames_processed += 1
-        fps = 0.0
-        if len(self._done_times) >= 2:
-            span = self._done_times[-1] - self._done_times[0]
-            fps = (len(self._done_times) - 1) / span if span > 0 else 0.0
+        fps = self._rate.rate(now)
         self._seq += 1
         packet = Packet(qimage, image, panels, timings, kind, name, timestamp,
                         index=index, count=count, pipeline_fps=fps, seq=self._seq)

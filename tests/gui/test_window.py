@@ -15,6 +15,7 @@ from kise_desktop.gui.i18n import tr
 
 from gui_fakes import GROUP_PHOTO, annotated_boxes, iou, place_on_canvas
 
+from kise_desktop.core.presets import LIVE_HAAR, PHOTO_HAAR, PHOTO_HOG
 from kise_desktop.core.sources import load_image
 
 WAIT = 20000  # ms; generous: the machine may be busy (these are not timing tests)
@@ -183,7 +184,11 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     win.open_source(str(dlib_faces_dir))
     qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
     assert win.photo_box.isVisible()
+    # photos get their own detector settings (the core's photo presets), live video keeps its own
+    assert win.controls.haar_settings() == PHOTO_HAAR and win.controls.hog_settings() == PHOTO_HOG
     first = win.last_packet
+    qtbot.waitUntil(lambda: win.plot_stack.currentIndex() == 1, timeout=WAIT)
+    assert abs(float(win.bars.heights.sum()) - 1.0) < 1e-3   # the main face's probabilities as bars
     assert first.index == 0 and first.count == len(list(dlib_faces_dir.glob("*.jpg")))
     win.next_btn.click()
     qtbot.waitUntil(lambda: win.last_packet.index == 1, timeout=WAIT)
@@ -198,6 +203,10 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     faces = data["results"][0]["faces"]
     assert len(faces) == len(win.last_packet.panels[0].result.faces) > 0
     assert {f["label"] for f in faces} <= {e.key for e in EMOTIONS}
+    win.open_source(0)
+    assert win.controls.haar_settings() == LIVE_HAAR
+    qtbot.waitUntil(lambda: win.last_packet.kind == "camera", timeout=WAIT)
+    assert win.plot_stack.currentIndex() == 0
 
 
 def test_record_csv_and_snapshot(qtbot, make_window, tmp_path):
