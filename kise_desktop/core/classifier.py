@@ -59,7 +59,8 @@ class EmotionClassifier:
         self.sidecar_path = Path(sidecar_path) if sidecar_path else self.model_path.with_suffix(".json")
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: model file not found")
-        self.sidecar: dict[str, Any] = _read_sidecar(self.sidecar_path)
+        if self.model_path.stat().st_size == 0:
+            raise ModelError(f"{self.model_path}: empty model file")
         self.num_threads = num_threads
 
         from ai_edge_litert.interpreter import Interpreter  # heavy import, only when a model is loaded
@@ -71,6 +72,8 @@ class EmotionClassifier:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.model_path}: not a usable TFLite model ({first_line})") from None
 
+        # The model first, then its sidecar: a broken model is the more useful thing to hear about.
+        self.sidecar: dict[str, Any] = _read_sidecar(self.sidecar_path)
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]
         self._input_index = int(inp["index"])
