@@ -16,7 +16,10 @@ labels a model lacks (contempt for the seed) get probability 0.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,25 @@ from kise_desktop.emotions import NUM_EMOTIONS, emotion_index
 
 class ModelError(Exception):
     """The model or its sidecar is missing or unusable; the message names the file."""
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide what the TFLite runtime prints from C++ ("INFO: Created TensorFlow Lite XNNPACK
+    delegate") so that a command's stderr holds only KISE's own lines; our errors say enough."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):       # no real stderr (e.g. a GUI without a console)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
@@ -66,8 +88,9 @@ class EmotionClassifier:
         from ai_edge_litert.interpreter import Interpreter  # heavy import, only when a model is loaded
 
         try:
-            self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
+            with _native_stderr_silenced():
+                self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.model_path}: not a usable TFLite model ({first_line})") from None
