@@ -1,0 +1,191 @@
+"""Evaluate TFLite emotion models on the FER+ test set (majority protocol).
+
+    python -m training.evaluate resources/models/kise_emotion.tflite \
+        ../shared/anchors/seed_mini_xception_7class.tflite:training/anchors/seed_mini_xception_7class.json
+
+Each MODEL is a .tflite path, optionally followed by ':SIDECAR.json' (default:
+the .json beside it). Models run through the app's own EmotionClassifier, so
+normalisation and label order come from the sidecar exactly as in the app.
+Per model: accuracy, macro-F1, per-class precision/recall, expected
+calibration error, latency at batch 1 on one thread, a confusion-matrix PNG
+and a JSON report. A 7-class model (no contempt, like the seed) is scored
+after mapping FER+ labels to its classes (contempt -> disgust); 8-class
+models are scored both ways, so the side-by-side table compares like with like.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kise_desktop.emotions import EMOTION_KEYS, NUM_EMOTIONS, SEED_7CLASS_KEYS, to_seed7
+from kise_desktop.paths import REPO_DIR
+from training.data.ferplus import DataError, load_split
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE over equal-width confidence bins of the top-1 probability."""
+    confidence = probs.max(1)
+    correct = probs.argmax(1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > lo) & (confidence <= hi)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def classification_metrics(probs: np.ndarray, labels: np.ndarray, class_names: list[str]) -> dict:
+    k = len(class_names)
+    pred = probs.argmax(1)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (labels, pred), 1)
+    per_class = {}
+    f1s = []
+    for i, name in enumerate(class_names):
+        tp = confusion[i, i]
+        precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if confusion[i].sum():
+            f1s.append(f1)
+        per_class[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
+                           "support": int(confusion[i].sum())}
+    return {
+        "accuracy": float((pred == labels).mean()),
+        "macro_f1": float(np.mean(f1s)),
+        "ece": expected_calibration_error(probs, labels),
+        "per_class": per_class,
+        "confusion": confusion.tolist(),
+        "classes": class_names,
+        "images": int(len(labels)),
+    }
+
+
+def plot_confusion(metrics: dict, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(metrics["confusion"], dtype=np.float64)
+    rows = confusion / np.maximum(confusion.sum(1, keepdims=True), 1)
+    names = metrics["classes"]
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=110)
+    ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            ax.text(j, i, f"{int(confusion[i, j])}", ha="center", va="center", fontsize=7,
+                    color="white" if rows[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true (FER+ majority)")
+    ax.set_title(f"{title}\naccuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def latency_ms(classifier, image: np.ndarray, repeats: int = 300) -> float:
+    """Median ms per face at batch 1."""
+    face = image[None]
+    for _ in range(20):
+        classifier.predict(face)
+    times = np.empty(repeats)
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        classifier.predict(face)
+        times[i] = time.perf_counter() - t0
+    return float(np.median(times) * 1000)
+
+
+def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: Path,
+                   tta_flip: bool = False, threads: int = 1) -> dict:
+    from kise_desktop.core.classifier import EmotionClassifier
+
+    model_path, _, sidecar = spec.partition(":")
+    classifier = EmotionClassifier(model_path, sidecar or None, num_threads=threads)
+    probs = np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+    if tta_flip:
+        flipped = np.ascontiguousarray(images[:, :, ::-1])
+        probs = 0.5 * (probs + np.concatenate(
+            [classifier.predict(flipped[i:i + 256]) for i in range(0, len(images), 256)]))
+    seven_class = "contempt" not in classifier.labels
+    report = {"model": model_path, "name": classifier.name, "classes": 7 if seven_class else 8,
+              "tta_flip": tta_flip, "latency_ms_batch1": latency_ms(classifier, images[0]),
+              "size_bytes": Path(model_path).stat().st_size}
+    stem = Path(model_path).stem + ("_flip" if tta_flip else "")
+    report["seven_class"] = classification_metrics(to_seed7(probs), to_seed7(labels), list(SEED_7CLASS_KEYS))
+    if not seven_class:
+        report["eight_class"] = classification_metrics(probs, labels, list(EMOTION_KEYS))
+        plot_confusion(report["eight_class"], f"{classifier.name} on FER+ test", out_dir / f"confusion_{stem}.png")
+    else:
+        plot_confusion(report["seven_class"], f"{classifier.name} on FER+ test (7 classes)",
+                       out_dir / f"confusion_{stem}.png")
+    (out_dir / f"report_{stem}.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def print_reports(reports: list[dict]) -> None:
+    print(f"\nFER+ test set, majority labels ({reports[0]['seven_class']['images']} images)\n")
+    header = f"{'model':<34} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} {'KB':>6}"
+    print(header)
+    print("-" * len(header))
+    for r in reports:
+        eight = r.get("eight_class")
+        primary = eight or r["seven_class"]
+        name = Path(r["model"]).name + (" +flip" if r["tta_flip"] else "")
+        acc8 = f"{eight['accuracy']:.4f}" if eight else "-"
+        f1_8 = f"{eight['macro_f1']:.4f}" if eight else "-"
+        print(f"{name[:34]:<34} {r['classes']:>3} {acc8:>6} {f1_8:>6} "
+              f"{r['seven_class']['accuracy']:6.4f} {r['seven_class']['macro_f1']:6.4f} {primary['ece']:6.4f} "
+              f"{r['latency_ms_batch1']:8.3f} {r['size_bytes'] / 1024:6.0f}")
+    print("\nper-class recall (8 classes where the model has them, else 7):")
+    for r in reports:
+        m = r.get("eight_class") or r["seven_class"]
+        cells = ", ".join(f"{k} {v['recall']:.2f}" for k, v in m["per_class"].items())
+        print(f"  {Path(r['model']).name}: {cells}")
+    print("per-class precision:")
+    for r in reports:
+        m = r.get("eight_class") or r["seven_class"]
+        cells = ", ".join(f"{k} {v['precision']:.2f}" for k, v in m["per_class"].items())
+        print(f"  {Path(r['model']).name}: {cells}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Evaluate TFLite emotion models on the FER+ test set.")
+    parser.add_argument("models", nargs="+", help="MODEL.tflite[:SIDECAR.json]")
+    parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
+    parser.add_argument("--out", default=str(REPO_DIR / "runs" / "evaluate"), help="folder for PNGs and JSON")
+    parser.add_argument("--split", default="test", choices=("test", "valid"))
+    parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
+    parser.add_argument("--tta-flip", action="store_true", help="also average with the mirrored face")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    from kise_desktop.core.classifier import ModelError
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        split = load_split(args.split, "majority", args.data)
+        images, labels = split.images, split.labels
+        if args.limit:
+            images, labels = images[: args.limit], labels[: args.limit]
+        reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads) for spec in args.models]
+    except (DataError, ModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_reports(reports)
+    (out_dir / "summary.json").write_text(json.dumps(reports, indent=2))
+    print(f"\nreports and confusion matrices in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

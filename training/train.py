@@ -1,0 +1,369 @@
+"""Train a KISE emotion model, reproducibly and resumably.
+
+    python -m training.train --config training/configs/kise_sepnet.json
+
+The story, top to bottom: read the config; load the data (FER+ and/or
+prepared AIHub shards) with the configured label mode; answer class
+imbalance; build tf.data with augmentation; build the model; train with a
+checkpoint every epoch (rerun the same command after an interruption and it
+continues at the next epoch), a progress bar and a CSV log; finally keep the
+best-on-validation weights and export TFLite files.
+
+Everything lands in runs/<config name>/ (ignored by git):
+    checkpoint.keras   model + optimizer after the last finished epoch
+    best.keras         best validation accuracy so far
+    state.json         last finished epoch, best epoch/accuracy, wall time
+    log.csv            one row per epoch
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+from kise_desktop.emotions import EMOTION_KEYS, NUM_EMOTIONS
+from kise_desktop.paths import REPO_DIR
+from training.data.ferplus import DataError, Split, load_split
+
+DEFAULTS: dict = {
+    "architecture": "kise_sepnet",
+    "model_args": {},
+    "datasets": [{"kind": "ferplus", "mode": "probability"}],
+    "valid_datasets": None,          # default: the same kinds, majority labels for FER+
+    "epochs": 60,
+    "batch_size": 128,
+    "learning_rate": 3e-3,
+    "weight_decay": 5e-4,
+    "warmup_epochs": 2,
+    "label_smoothing": 0.0,
+    "balance": "class_weights",      # none | downsample | class_weights
+    "class_weight_power": 0.3,       # weight_c = (n_max / n_c) ** power
+    "merge_contempt": False,
+    "augment": {"flip": True, "rotation_deg": 12.0, "zoom": 0.12, "translate": 0.1,
+                "contrast": 0.3, "brightness": 0.2, "erase_prob": 0.25},
+    "limit_train": None,             # use only the first N training images (tests, smoke runs)
+    "limit_valid": None,
+    "seed": 20261126,
+    "export": True,
+}
+
+
+# ---------------------------------------------------------------- config ----
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    path = Path(path)
+    try:
+        user = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: config file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    config = {**DEFAULTS, **user, **(overrides or {})}
+    config["augment"] = {**DEFAULTS["augment"], **user.get("augment", {})}
+    config.setdefault("name", path.stem)
+    return config
+
+
+# ------------------------------------------------------------------ data ----
+def load_dataset(spec: dict, split: str, data_root: str | None) -> Split:
+    kind = spec.get("kind", "ferplus")
+    if kind == "ferplus":
+        return load_split(split, spec.get("mode", "majority"), spec.get("root", data_root), verbose=True)
+    if kind in ("prepared", "aihub"):
+        from training.data import prepared  # AIHub shards written by training.prepare
+        return prepared.load_dataset(spec, split)
+    raise DataError(f"unknown dataset kind {kind!r} (use 'ferplus' or 'prepared')")
+
+
+def concat_splits(parts: list[Split]) -> Split:
+    if len(parts) == 1:
+        return parts[0]
+    return Split(
+        name="+".join(p.name for p in parts), mode="+".join(p.mode for p in parts),
+        images=np.concatenate([p.images for p in parts]),
+        targets=np.concatenate([p.targets for p in parts]),
+        labels=np.concatenate([p.labels for p in parts]),
+        names=[n for p in parts for n in p.names],
+    )
+
+
+def merge_contempt_targets(split: Split) -> Split:
+    """Fold contempt into disgust (the seed's 7 classes) without changing the output size."""
+    from kise_desktop.emotions import merge_contempt
+
+    targets = merge_contempt(split.targets)
+    return Split(split.name, split.mode, split.images, targets, targets.argmax(1), split.names, split.dropped)
+
+
+def downsample_to_rarest(split: Split, seed: int) -> Split:
+    rng = np.random.default_rng(seed)
+    counts = split.class_counts()
+    present = counts[counts > 0]
+    n = int(present.min())
+    keep = np.concatenate([rng.choice(np.flatnonzero(split.labels == c), n, replace=False)
+                           for c in range(NUM_EMOTIONS) if counts[c] > 0])
+    keep.sort()
+    return Split(split.name, split.mode, split.images[keep], split.targets[keep], split.labels[keep],
+                 [split.names[i] for i in keep], split.dropped)
+
+
+def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
+    """Per-class loss weights (n_max / n_c) ** power, scaled to mean 1 over samples.
+
+    power 0 = no weighting, 1 = full inverse frequency (which costs overall
+    accuracy for a few hundred contempt/disgust faces); in between keeps the
+    rare classes from being ignored without trading away the common ones.
+    """
+    counts = np.bincount(labels, minlength=NUM_EMOTIONS).astype(np.float64)
+    weights = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** power, 0.0)
+    weights /= (weights[labels]).mean()
+    return weights.astype(np.float32)
+
+
+def prepare_data(config: dict, data_root: str | None) -> tuple[Split, Split, np.ndarray]:
+    train = concat_splits([load_dataset(s, "train", data_root) for s in config["datasets"]])
+    valid_specs = config["valid_datasets"] or [
+        {**s, "mode": "majority"} if s.get("kind", "ferplus") == "ferplus" else s for s in config["datasets"]]
+    valid = concat_splits([load_dataset(s, "valid", data_root) for s in valid_specs])
+    if config["limit_train"]:
+        n = int(config["limit_train"])
+        train = Split(train.name, train.mode, train.images[:n], train.targets[:n], train.labels[:n], train.names[:n])
+    if config["limit_valid"]:
+        n = int(config["limit_valid"])
+        valid = Split(valid.name, valid.mode, valid.images[:n], valid.targets[:n], valid.labels[:n], valid.names[:n])
+    if config["merge_contempt"]:
+        train, valid = merge_contempt_targets(train), merge_contempt_targets(valid)
+    balance = config["balance"]
+    if balance == "downsample":
+        train = downsample_to_rarest(train, config["seed"])
+        weights = np.ones(NUM_EMOTIONS, np.float32)
+    elif balance == "class_weights":
+        weights = class_weights(train.labels, config["class_weight_power"])
+    elif balance == "none":
+        weights = np.ones(NUM_EMOTIONS, np.float32)
+    else:
+        raise DataError(f"unknown balance option {balance!r} (none, downsample, class_weights)")
+    return train, valid, weights
+
+
+# ---------------------------------------------------------- augmentation ----
+def make_augmenter(aug: dict, seed: int):
+    """Batch augmentation as Keras layers, run inside tf.data (never exported)."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    steps = []
+    if aug.get("flip"):
+        steps.append(layers.RandomFlip("horizontal", seed=seed))
+    if aug.get("rotation_deg"):
+        steps.append(layers.RandomRotation(aug["rotation_deg"] / 360.0, fill_mode="reflect", seed=seed + 1))
+    if aug.get("zoom"):
+        steps.append(layers.RandomZoom((-aug["zoom"], aug["zoom"]), fill_mode="reflect", seed=seed + 2))
+    if aug.get("translate"):
+        steps.append(layers.RandomTranslation(aug["translate"], aug["translate"], fill_mode="reflect", seed=seed + 3))
+    geometric = keras.Sequential(steps, name="augment") if steps else None
+    contrast, brightness, erase_prob = aug.get("contrast", 0), aug.get("brightness", 0), aug.get("erase_prob", 0)
+
+    def augment(images):  # images: (B, 48, 48, 1) float32 0..255
+        x = geometric(images, training=True) if geometric is not None else images
+        batch = tf.shape(x)[0]
+        if contrast:
+            factor = tf.random.uniform([batch, 1, 1, 1], 1 - contrast, 1 + contrast)
+            mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+            x = (x - mean) * factor + mean
+        if brightness:
+            x = x + tf.random.uniform([batch, 1, 1, 1], -brightness, brightness) * 255.0
+        if erase_prob:
+            # Random erasing: one rectangle (8..20 px a side) per chosen image, filled with noise.
+            size = tf.random.uniform([batch, 2], 8, 21, dtype=tf.int32)
+            corner = tf.random.uniform([batch, 2], 0, 1) * tf.cast(48 - size, tf.float32)
+            corner = tf.cast(corner, tf.int32)
+            coords = tf.range(48)
+            rows = (coords[None, :] >= corner[:, :1]) & (coords[None, :] < corner[:, :1] + size[:, :1])
+            cols = (coords[None, :] >= corner[:, 1:]) & (coords[None, :] < corner[:, 1:] + size[:, 1:])
+            chosen = tf.random.uniform([batch, 1, 1]) < erase_prob
+            mask = rows[:, :, None] & cols[:, None, :] & chosen
+            noise = tf.random.uniform(tf.shape(x), 0, 255)
+            x = tf.where(mask[..., None], noise, x)
+        return tf.clip_by_value(x, 0.0, 255.0)
+
+    return augment
+
+
+def make_train_dataset(train: Split, weights: np.ndarray, config: dict, start_epoch: int):
+    """Batches for epochs start_epoch..epochs-1; each epoch's order is fixed by (seed, epoch),
+    so a resumed run sees exactly the batches an uninterrupted one would have."""
+    import tensorflow as tf
+
+    bs = config["batch_size"]
+    n = len(train)
+    steps = n // bs  # whole batches only (TF 2.21 + oneDNN crashed on a partial last batch)
+    order = np.concatenate([
+        np.random.default_rng([config["seed"], epoch]).permutation(n)[: steps * bs]
+        for epoch in range(start_epoch, config["epochs"])]).astype(np.int32)
+    images = tf.constant(train.images[..., None])
+    targets = tf.constant(train.targets)
+    sample_w = tf.constant(weights[train.labels])
+    augment = make_augmenter(config["augment"], config["seed"])
+    smoothing = float(config["label_smoothing"])
+
+    def gather(idx):
+        x = tf.cast(tf.gather(images, idx), tf.float32)
+        y = tf.gather(targets, idx)
+        if smoothing:
+            y = y * (1 - smoothing) + smoothing / NUM_EMOTIONS
+        return augment(x), y, tf.gather(sample_w, idx)
+
+    ds = tf.data.Dataset.from_tensor_slices(order).batch(bs, drop_remainder=True)
+    ds = ds.map(gather, num_parallel_calls=1).prefetch(2)
+    return ds, steps
+
+
+# -------------------------------------------------------------- training ----
+class TqdmProgress:
+    """A per-epoch tqdm bar as a Keras callback (Keras' own bar floods log files)."""
+
+    def __new__(cls, steps: int, epochs: int):
+        import keras
+        from tqdm import tqdm
+
+        class _Progress(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+                                dynamic_ncols=True, mininterval=2.0, file=sys.stderr)
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.bar.update(1)
+                if logs and batch % 20 == 0:
+                    self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", acc=f"{logs.get('accuracy', 0):.3f}")
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.bar.close()
+
+        return _Progress()
+
+
+def make_epoch_callback(out_dir: Path, state: dict, t_start: float):
+    import keras
+
+    log_path = out_dir / "log.csv"
+
+    class EpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            elapsed = state.get("train_seconds", 0.0) + (time.time() - self.epoch_t0)
+            state["train_seconds"] = elapsed
+            state["epoch"] = epoch + 1
+            val_acc = float(logs.get("val_accuracy", 0.0))
+            if val_acc > state.get("best_val_accuracy", -1.0):
+                state["best_val_accuracy"] = val_acc
+                state["best_epoch"] = epoch + 1
+                self.model.save(out_dir / "best.keras")
+            # Write the checkpoint before the state, both atomically: a kill at any moment leaves a pair that agrees.
+            tmp = out_dir / "checkpoint.tmp.keras"
+            self.model.save(tmp)
+            os.replace(tmp, out_dir / "checkpoint.keras")
+            tmp_state = out_dir / "state.tmp.json"
+            tmp_state.write_text(json.dumps(state, indent=2))
+            os.replace(tmp_state, out_dir / "state.json")
+            row = {"epoch": epoch + 1, "seconds": round(time.time() - self.epoch_t0, 1),
+                   "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                   **{k: round(float(v), 5) for k, v in logs.items() if k != "learning_rate"}}
+            new = not log_path.exists()
+            with open(log_path, "a", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(row))
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
+            print(f"epoch {epoch + 1}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "epoch"),
+                  file=sys.stderr, flush=True)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_t0 = time.time()
+
+    return EpochEnd()
+
+
+def build_and_compile(config: dict, steps_per_epoch: int):
+    import keras
+
+    from training.models import build_model
+
+    model = build_model(config["architecture"], **config["model_args"])
+    total = steps_per_epoch * config["epochs"]
+    warmup = min(steps_per_epoch * config["warmup_epochs"], total // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config["learning_rate"] * 0.05, decay_steps=max(1, total - warmup),
+        warmup_target=config["learning_rate"], warmup_steps=warmup, alpha=0.0)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config["weight_decay"])
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
+    import keras
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config["seed"])
+    train_split, valid_split, weights = prepare_data(config, data_root)
+    print("class weights: " + ", ".join(f"{k} {w:.2f}" for k, w in zip(EMOTION_KEYS, weights)), file=sys.stderr)
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2))
+
+    state_path, ckpt_path = out_dir / "state.json", out_dir / "checkpoint.keras"
+    state: dict = {"epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "train_seconds": 0.0}
+    if state_path.exists() and ckpt_path.exists():
+        state = json.loads(state_path.read_text())
+        print(f"resuming {out_dir} after epoch {state['epoch']} "
+              f"(best val accuracy {state['best_val_accuracy']:.4f} at epoch {state['best_epoch']})", file=sys.stderr)
+
+    start = int(state["epoch"])
+    if start < config["epochs"]:
+        dataset, steps = make_train_dataset(train_split, weights, config, start)
+        if start > 0:
+            model = keras.models.load_model(ckpt_path)
+        else:
+            model = build_and_compile(config, steps)
+        model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr)) if start == 0 else None
+        valid = (valid_split.images[..., None].astype(np.float32), valid_split.targets)
+        model.fit(dataset, epochs=config["epochs"], initial_epoch=start, steps_per_epoch=steps,
+                  validation_data=valid, validation_batch_size=256, verbose=0,
+                  callbacks=[TqdmProgress(steps, config["epochs"]), make_epoch_callback(out_dir, state, time.time())])
+    print(f"training done: {state['epoch']} epochs, {state['train_seconds'] / 60:.1f} min of training, "
+          f"best val accuracy {state['best_val_accuracy']:.4f} at epoch {state['best_epoch']}", file=sys.stderr)
+    best = out_dir / "best.keras"
+    if config.get("export", True):
+        from training.export import export_all
+
+        export_all(best, out_dir, data_root=data_root, config=config)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="JSON config (see training/configs/)")
+    parser.add_argument("--out", help="run folder (default runs/<config name>)")
+    parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
+    parser.add_argument("--epochs", type=int, help="override the config's epoch count")
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"epochs": args.epochs} if args.epochs else {}
+        config = load_config(args.config, overrides)
+        out_dir = Path(args.out) if args.out else REPO_DIR / "runs" / config["name"]
+        train(config, out_dir, args.data)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
