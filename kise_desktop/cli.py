@@ -361,6 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelError, SourceError, UserError) as exc:
         error(str(exc))
         return EXIT_FAILED
+    except OSError as exc:       # an output folder that cannot be created, a full disk...
+        error(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         error("interrupted")
         return 130

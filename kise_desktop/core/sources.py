@@ -107,8 +107,11 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE) -> LoadedI
         raise ImageError(f"{path}: not an image file (or a format KISE cannot read)") from None
     except Image.DecompressionBombError:
         raise ImageError(f"{path}: too large to decode") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        # Pillow says "image file is truncated" / "broken data stream" for damaged files.
+    except MemoryError:
+        raise ImageError(f"{path}: too large to decode in the memory available") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure on a user's file is that file's fault
+        # Pillow says "image file is truncated" / "broken data stream" for damaged files, and raises
+        # struct/index errors for mangled headers or EXIF blocks.
         reason = str(exc).split("\n")[0] or type(exc).__name__
         raise ImageError(f"{path}: damaged or truncated image ({reason})") from None
 

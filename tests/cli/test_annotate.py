@@ -154,3 +154,11 @@ def test_missing_or_corrupt_model_is_one_line_and_exit_1(run_kise, dlib_faces_di
     assert code == 1
     assert error_lines(err) == [line for line in err.splitlines() if line.strip() and not line.startswith("INFO")]
     assert len(error_lines(err)) == 1 and str(model) in err and "Traceback" not in err
+
+
+def test_unwritable_output_folder_is_one_line(run_kise, model_args, dlib_faces_dir, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("in the way")
+    code, _, err = run_kise("annotate", dlib_faces_dir / PHOTOS[0], "-o", blocker / "out", *model_args)
+    assert code == 1
+    assert len(error_lines(err)) == 1 and str(blocker) in err and "Traceback" not in err
