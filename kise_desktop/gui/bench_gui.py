@@ -1,0 +1,225 @@
+"""Benchmark the desktop app on a 640x480 video: displayed fps vs the pipeline's own fps,
+GUI event-loop latency while processing, and memory over a long run.
+
+    QT_QPA_PLATFORM=offscreen python -m kise_desktop.gui.bench_gui --video /tmp/kise_demo.mp4 \\
+        --detector haar hog --seconds 20 --rounds 3
+    QT_QPA_PLATFORM=offscreen python -m kise_desktop.gui.bench_gui --video /tmp/kise_demo.mp4 \\
+        --detector haar --seconds 600 --rounds 1 --skip-pipeline          # the 10-minute memory run
+
+(make the video with `python scripts/make_demo_video.py /tmp/kise_demo.mp4`).
+
+For each detector (the core's LIVE presets, as the app uses them):
+1. pipeline only: decode + the core `Pipeline.analyze` on the video (looped),
+   no Qt, one thread: the fps the GUI should approach;
+2. the real window (offscreen), the video unpaced and looped, so the worker
+   runs flat out: displayed fps (packets the GUI thread took and painted),
+   worker fps, and a 20 ms QTimer's lateness (p50/p99/max) inside Qt's
+   event loop as the GUI latency; RSS at the start and end of the timed part
+   (after the warm-up) and sampled every 10 s.
+Pipeline-only and GUI blocks alternate (`--rounds`), so a background load
+(e.g. a model training on the same 2 cores) weighs on both alike.
+No result is asserted: this prints a table (and writes JSON with --json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MiB (Linux /proc; psutil-free)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def pipeline_block(video: str, detector: str, classifier, seconds: float) -> dict:
+    """The core alone, as the worker would run it: decode (looping) + `Pipeline.analyze`, one thread."""
+    from kise_desktop.core.pipeline import Pipeline
+    from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG
+    from kise_desktop.core.sources import open_source
+
+    pipe = Pipeline(classifier, LIVE_HAAR if detector == "haar" else LIVE_HOG)
+    src = open_source(video)
+    n, analyze_s = 0, 0.0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        try:
+            frame = next(src)
+        except StopIteration:
+            src.close()
+            src = open_source(video)
+            continue
+        a = time.perf_counter()
+        pipe.analyze(frame.image_bgr, frame.timestamp)
+        analyze_s += time.perf_counter() - a
+        n += 1
+    src.close()
+    return {"frames": n, "seconds": time.perf_counter() - t0, "analyze_seconds": analyze_s}
+
+
+def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, seconds: float, warmup: float,
+              compare: bool = False, rss_every: float = 10.0) -> dict:
+    """The real window on the video (unpaced, looped), timed inside Qt's own event loop."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+
+    from kise_desktop.gui.main_window import MainWindow
+
+    ini = tempfile.NamedTemporaryFile(prefix="kise-bench-", suffix=".ini", delete=False)
+    ini.close()
+    settings = QSettings(ini.name, QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, model_path=model, sidecar_path=sidecar, source=video, lang="en",
+                     detector=detector, compare=compare, pace_video=False, loop_video=True, auto_camera=False,
+                     camera_lister=lambda: [])
+    win.resize(1280, 800)
+    win.show()
+
+    loop = QEventLoop()
+    clock = QElapsedTimer()
+    clock.start()
+    interval = 20
+    lateness: list[float] = []
+    rss: list[tuple[float, float]] = []
+    st: dict = {"last": None, "measuring": False}
+
+    def on_tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if st["last"] is not None and st["measuring"]:
+            lateness.append(max(0.0, now - st["last"] - interval))
+        st["last"] = now
+
+    def begin() -> None:
+        st.update(measuring=True, t0=time.perf_counter(), shown0=win.packets_shown,
+                  done0=win.worker.frames_processed)
+        rss.append((0.0, rss_mb()))
+        sampler.start()
+        QTimer.singleShot(int(seconds * 1000), finish)
+
+    def sample() -> None:
+        rss.append((round(time.perf_counter() - st["t0"], 1), rss_mb()))
+
+    def finish() -> None:
+        st.update(measuring=False, elapsed=time.perf_counter() - st["t0"], shown=win.packets_shown - st["shown0"],
+                  done=win.worker.frames_processed - st["done0"])
+        sampler.stop()
+        rss.append((round(st["elapsed"], 1), rss_mb()))
+        loop.quit()
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(interval)
+    probe.timeout.connect(on_tick)
+    probe.start()
+    sampler = QTimer()
+    sampler.setInterval(int(rss_every * 1000))
+    sampler.timeout.connect(sample)
+    QTimer.singleShot(int(warmup * 1000), begin)
+    loop.exec()
+    probe.stop()
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    Path(ini.name).unlink(missing_ok=True)
+    return {"elapsed": st["elapsed"], "shown": st["shown"], "done": st["done"], "lateness": lateness,
+            "rss": rss}
+
+
+def summarise(detector: str, pipes: list[dict], guis: list[dict]) -> dict:
+    row: dict = {"detector": detector}
+    if pipes:
+        frames = sum(p["frames"] for p in pipes)
+        row["pipeline_fps"] = frames / sum(p["seconds"] for p in pipes)
+        row["analyze_ms"] = 1000.0 * sum(p["analyze_seconds"] for p in pipes) / max(1, frames)
+    elapsed = sum(g["elapsed"] for g in guis)
+    row["displayed_fps"] = sum(g["shown"] for g in guis) / elapsed
+    row["worker_fps"] = sum(g["done"] for g in guis) / elapsed
+    row["gui_seconds"] = elapsed
+    lat = np.asarray([x for g in guis for x in g["lateness"]] or [0.0])
+    row["loop_lateness_ms"] = {"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+                               "max": float(lat.max()), "ticks": int(lat.size)}
+    row["rss_mb"] = [r for g in guis for r in g["rss"]]
+    row["rss_start_mb"] = guis[0]["rss"][0][1]
+    row["rss_end_mb"] = guis[-1]["rss"][-1][1]
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--video", required=True, help="a 640x480 video (scripts/make_demo_video.py makes one)")
+    p.add_argument("--detector", nargs="+", choices=("haar", "hog", "compare"), default=["haar", "hog"])
+    p.add_argument("--seconds", type=float, default=20.0,
+                   help="timed seconds of each block (pipeline-only and GUI blocks alternate)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternating pipeline/GUI rounds per detector, so background load hits both alike")
+    p.add_argument("--warmup", type=float, default=5.0)
+    p.add_argument("--model", help="TFLite model (default: the bundled one, else the seed's)")
+    p.add_argument("--sidecar")
+    p.add_argument("--skip-pipeline", action="store_true", help="only the GUI run (e.g. the long memory run)")
+    p.add_argument("--json", help="write the results here")
+    args = p.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    from kise_desktop.core.classifier import EmotionClassifier
+    from kise_desktop.gui.app import load_fonts
+    from kise_desktop.gui.main_window import BUNDLED_MODEL, find_sidecar
+    from kise_desktop.paths import REPO_DIR
+
+    model = args.model
+    if model is None:
+        seed = REPO_DIR.parent / "shared" / "anchors" / "seed_mini_xception_7class.tflite"
+        model = str(BUNDLED_MODEL if BUNDLED_MODEL.is_file() else seed)
+    sidecar = args.sidecar or (str(find_sidecar(Path(model))) if find_sidecar(Path(model)) else None)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    load_fonts(app)
+    classifier = EmotionClassifier(model, sidecar)
+    print(f"model: {classifier.name}; video: {args.video}; {os.cpu_count()} CPUs; "
+          f"loadavg {os.getloadavg()[0]:.2f}", flush=True)
+    results = []
+    for det in args.detector:
+        pipes, guis = [], []
+        for rnd in range(args.rounds):
+            if not args.skip_pipeline and det != "compare":
+                pipes.append(pipeline_block(args.video, det, classifier, args.seconds))
+            guis.append(gui_block(app, args.video, "haar" if det == "compare" else det, model, sidecar,
+                                  args.seconds, args.warmup, compare=det == "compare"))
+            print(f"[{det}] round {rnd + 1}/{args.rounds}: "
+                  + (f"pipeline {pipes[-1]['frames'] / pipes[-1]['seconds']:.1f} fps, " if pipes else "")
+                  + f"GUI displayed {guis[-1]['shown'] / guis[-1]['elapsed']:.1f} fps", flush=True)
+        results.append(summarise(det, pipes, guis))
+
+    print()
+    print("| detector | pipeline-only fps (decode+analyze) | analyze ms/frame | GUI displayed fps | displayed/pipeline "
+          "| worker fps | event-loop lateness p50 / p99 / max (ms) | RSS start -> end (MiB) | GUI timed s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        pf = r.get("pipeline_fps")
+        lat = r["loop_lateness_ms"]
+        print(f"| {r['detector']} | {pf:.1f} | {r['analyze_ms']:.1f} | " if pf else f"| {r['detector']} | - | - | ",
+              end="")
+        print(f"{r['displayed_fps']:.1f} | " + (f"{r['displayed_fps'] / pf:.2f}" if pf else "-")
+              + f" | {r['worker_fps']:.1f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f} "
+              f"| {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} | {r['gui_seconds']:.0f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": classifier.name, "video": args.video,
+                                               "results": results}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
