@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -138,8 +139,6 @@ def test_face_check_keeps_real_faces_and_rejects_non_faces(shared_data: Path) ->
     rng = np.random.default_rng(1)
     for kind in ("haar", "hog"):
         checker = FaceChecker(kind)
-        import cv2
-
         found = [checker(cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY)) for f in faces]
         assert np.mean(found) > 0.5, f"{kind} should still find most real faces"
         assert not checker(np.full((96, 96), 127, np.uint8))
@@ -172,3 +171,14 @@ def test_cli_single_process_prints_summary(tmp_path: Path, shared_data: Path, ca
     assert main(["aihub-b", str(tmp_path / "src"), "-o", str(tmp_path / "out"), "--no-ray", "--quiet",
                  "--face-check", "haar"]) == 2
     assert main(["aihub-a", str(tmp_path / "missing"), "-o", str(tmp_path / "out2"), "--no-ray"]) == 2
+
+
+def test_discovery_accepts_a_part_or_a_single_clip_as_root(tmp_path: Path, shared_data: Path) -> None:
+    for fmt in ("a", "b"):
+        truth = generate(fmt, tmp_path / fmt, SynthConfig(clips=2, frames=2, keep_faces=False), data_root=shared_data)
+        full = discover(fmt, tmp_path / fmt)
+        assert [c.clip_id for c in full] == truth.clips
+        part = (tmp_path / fmt / truth.clips[0]).parent
+        assert [c.folder for c in discover(fmt, part)] == [c.folder for c in full]
+        one = discover(fmt, tmp_path / fmt / truth.clips[1])
+        assert [(c.folder, c.tagging) for c in one] == [(full[1].folder, full[1].tagging)]

@@ -59,6 +59,8 @@ def test_load_dataset_returns_a_ferplus_compatible_split(sets) -> None:
     majority = load_dataset({"kind": "prepared", "path": str(sets["a"]), "mode": "majority"}, "train")
     np.testing.assert_array_equal(majority.targets.max(axis=1), 1.0)
     np.testing.assert_array_equal(majority.labels, split.labels)
+    alias = load_dataset({"kind": "aihub", "path": str(sets["a"])}, "train")
+    assert alias.names == split.names
     with pytest.raises(DataError):
         load_dataset({"kind": "prepared"}, "train")
     with pytest.raises(DataError):

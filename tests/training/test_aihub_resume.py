@@ -33,9 +33,10 @@ def assert_same_rows(out: Path, reference: Path) -> None:
     keys = got.row_keys()
     assert len(keys) == len(set(keys)), "no duplicated rows"
     assert sorted(keys) == sorted(want.row_keys()), "no lost rows"
-    ref_images = dict(zip(want.row_keys(), want.images))
+    ref_rows = {k: (img, t) for k, img, t in zip(want.row_keys(), want.images, want.targets)}
     for key, image, target in zip(keys, got.images, got.targets):
-        np.testing.assert_array_equal(image, ref_images[key])
+        np.testing.assert_array_equal(image, ref_rows[key][0])
+        np.testing.assert_array_equal(target, ref_rows[key][1])
     assert len(read_manifest(out)) == CLIPS, "one manifest record per clip"
 
 

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
@@ -304,6 +304,22 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+def _clip_folders(base: Path, is_clip: Callable[[Path], bool]) -> Iterator[Path]:
+    """`<root>/<part>/<clip>` folders in sorted order.
+
+    Tolerates a ROOT that is one part (its children are clips) or one clip:
+    users often point at the folder they just unpacked.
+    """
+    if is_clip(base):
+        yield base
+        return
+    for part in sorted(p for p in base.iterdir() if p.is_dir()):
+        if is_clip(part):
+            yield part
+            continue
+        yield from sorted(p for p in part.iterdir() if p.is_dir())
+
+
 def discover_a(root: str | os.PathLike) -> Iterator[ClipRef]:
     """Clip folders `<root>/<part>/<clip>/` in sorted order, each with its tagging file.
 
@@ -313,35 +329,33 @@ def discover_a(root: str | os.PathLike) -> Iterator[ClipRef]:
     folders); a folder without one is yielded with tagging='' and skipped.
     """
     base = Path(root)
-    for part in sorted(p for p in base.iterdir() if p.is_dir()):
-        for clip in sorted(p for p in part.iterdir() if p.is_dir()):
-            candidates = sorted(clip.glob("*_interpolation.json"))
-            match = _A_SUFFIX.search(clip.name)
-            chosen = ""
-            if match:
-                want = f"{match.group(1)}_{match.group(2)}_interpolation.json"
-                named = [c for c in candidates if c.name.endswith(want)]
-                if named:
-                    chosen = str(named[0])
-            if not chosen and len(candidates) == 1:
-                chosen = str(candidates[0])
-            yield ClipRef("a", _rel(clip, base), str(clip), chosen)
+    for clip in _clip_folders(base, lambda p: any(p.glob("*_interpolation.json"))):
+        candidates = sorted(clip.glob("*_interpolation.json"))
+        match = _A_SUFFIX.search(clip.name)
+        chosen = ""
+        if match:
+            want = f"{match.group(1)}_{match.group(2)}_interpolation.json"
+            named = [c for c in candidates if c.name.endswith(want)]
+            if named:
+                chosen = str(named[0])
+        if not chosen and len(candidates) == 1:
+            chosen = str(candidates[0])
+        yield ClipRef("a", _rel(clip, base) if clip != base else clip.name, str(clip), chosen)
 
 
 def discover_b(root: str | os.PathLike) -> Iterator[ClipRef]:
     """Clip folders `<root>/<range>/clip_N/` holding `clip_N.json` (the mp4 may be missing)."""
     base = Path(root)
-    for part in sorted(p for p in base.iterdir() if p.is_dir()):
-        for clip in sorted(p for p in part.iterdir() if p.is_dir()):
-            tagging = clip / f"{clip.name}.json"
-            video = clip / f"{clip.name}.mp4"
-            if not tagging.is_file():
-                jsons = sorted(clip.glob("*.json"))
-                if len(jsons) != 1:
-                    continue  # not a clip folder of this format
-                tagging = jsons[0]
-                video = tagging.with_suffix(".mp4")
-            yield ClipRef("b", _rel(clip, base), str(clip), str(tagging), str(video))
+    for clip in _clip_folders(base, lambda p: (p / f"{p.name}.json").is_file()):
+        tagging = clip / f"{clip.name}.json"
+        video = clip / f"{clip.name}.mp4"
+        if not tagging.is_file():
+            jsons = sorted(clip.glob("*.json"))
+            if len(jsons) != 1:
+                continue  # not a clip folder of this format
+            tagging = jsons[0]
+            video = tagging.with_suffix(".mp4")
+        yield ClipRef("b", _rel(clip, base) if clip != base else clip.name, str(clip), str(tagging), str(video))
 
 
 def discover(fmt: str, root: str | os.PathLike) -> list[ClipRef]:

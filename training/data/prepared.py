@@ -276,13 +276,14 @@ def load_dataset(spec: dict[str, Any], split: str) -> Split:
 
     {"kind": "ferplus", "mode": "majority"|"probability"|"votes", "root": optional data dir}
     {"kind": "prepared", "path": DIR, "mode": "probability"|"majority", "fractions": [80,10,10]}
+    (kind "aihub" is a synonym of "prepared").
     """
     kind = spec.get("kind")
     if kind == "ferplus":
         from training.data.ferplus import load_split
 
         return load_split(split, spec.get("mode", "majority"), spec.get("root"))
-    if kind == "prepared":
+    if kind in ("prepared", "aihub"):  # 'aihub' is accepted too: train.py routes both here
         if not spec.get("path"):
             raise DataError(f"dataset spec {spec!r}: 'prepared' needs a 'path'")
         return load_prepared(spec["path"], split, spec.get("mode", "probability"),
