@@ -73,6 +73,9 @@ _STRINGS: dict[str, dict[str, str]] = {
     "perf": {"en": "{fps:.1f} fps shown | pipeline {pfps:.1f} fps", "ko": "표시 {fps:.1f} fps | 처리 {pfps:.1f} fps"},
     "perf_stages": {"en": "grab {grab:.1f} | detect {detect:.1f} | classify {classify:.1f} | draw {draw:.1f} ms",
                     "ko": "캡처 {grab:.1f} | 검출 {detect:.1f} | 분류 {classify:.1f} | 그리기 {draw:.1f} ms"},
+    "perf_compare": {"en": "detect: Haar {haar:.1f} ms, HOG {hog:.1f} ms", "ko": "검출: Haar {haar:.1f} ms, HOG {hog:.1f} ms"},
+    "no_model_notice": {"en": "No emotion model: faces are not analysed. File > Open model...",
+                        "ko": "감정 모델 없음: 얼굴을 분석하지 않습니다. 파일 > 모델 열기..."},
     "compare_caption": {"en": "{det}: {n} faces, detect {ms:.1f} ms", "ko": "{det}: 얼굴 {n}개, 검출 {ms:.1f} ms"},
     "faces_n": {"en": "{n} faces", "ko": "얼굴 {n}개"},
     # states

@@ -497,6 +497,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _update_model_label(self) -> None:
+        self.view.notice = tr("no_model_notice", self.lang) if self.classifier is None else ""
+        self.view.update()
         if self.classifier is None:
             text = tr("no_model", self.lang)
             if self.model_error:
@@ -735,9 +737,14 @@ class MainWindow(QMainWindow):
         if not live:
             self.display_fps = 0.0
         t = self._timings_avg
+        prefix = ""
+        if live and len(self.last_packet.panels) > 1:       # compare mode: both detectors' times
+            tm = self.last_packet.timings_ms
+            prefix = tr("perf_compare", self.lang, haar=tm.get("detect_haar", 0.0), hog=tm.get("detect_hog", 0.0)) + " | "
         self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps))
-        self.stage_label.setText(tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
-                                    classify=t.get("classify", 0.0), draw=self.view.last_paint_ms))
+        stages = tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
+                    classify=t.get("classify", 0.0), draw=self.view.last_paint_ms)
+        self.stage_label.setText(prefix + stages + "  ")
         self._update_history_title()
         if self.recorder is not None:
             self.record_label.setText(tr("recording", self.lang, n=self.recorder.rows))

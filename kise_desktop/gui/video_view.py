@@ -42,6 +42,7 @@ class VideoView(QWidget):
         self._panels: list = []         # worker.Panel
         self._timings: dict[str, float] = {}
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
+        self.notice = ""                # e.g. "no emotion model": painted over the top of the frame
         self.last_paint_ms = 0.0
         self.frames_painted = 0
 
@@ -93,6 +94,15 @@ class VideoView(QWidget):
                     self._paint_faces(p, rect, scale, panel.result.faces)
                     if len(self._panels) > 1:
                         self._paint_caption(p, rect, panel)
+        if self.notice:
+            font = QFont(self.font())
+            font.setPointSizeF(11.0)
+            font.setBold(True)
+            p.setFont(font)
+            band = QRectF(0, 0, self.width(), QFontMetricsF(font).height() * 2.2)
+            p.fillRect(band, QColor(192, 57, 43, 220))
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.notice)
         p.end()
         self.last_paint_ms = (time.perf_counter() - t0) * 1000.0
         self.frames_painted += 1

@@ -276,3 +276,42 @@ def test_closing_stops_the_worker_thread_without_warnings(qtbot, make_window, qt
     assert camera.closed.is_set()
     warnings = [r for r in qtlog.records[already:] if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")]
     assert not warnings, [r.message for r in warnings]
+
+
+def test_a_missing_model_is_a_clear_message_and_frames_still_show(qtbot, tmp_path, settings, model_files,
+                                                                  group_photo):
+    from kise_desktop.gui.main_window import MainWindow
+
+    win = MainWindow(settings=settings, camera_lister=lambda: [], model_path=tmp_path / "missing.tflite",
+                     lang="en", auto_camera=False, source=str(group_photo))
+    qtbot.addWidget(win)
+    try:
+        assert win.classifier is None
+        assert tr("no_model", "en") in win.model_label.text() and "missing.tflite" in win.model_label.text()
+        assert win.view.notice == tr("no_model_notice", "en")
+        # the photo still shows, unanalysed ...
+        qtbot.waitUntil(lambda: win.last_packet is not None, timeout=WAIT)
+        assert win.last_packet.panels == [] and win.stack.currentIndex() == 0
+        # ... and opening a model analyses it
+        assert win.load_model(*model_files)
+        assert win.view.notice == ""
+        qtbot.waitUntil(lambda: bool(win.last_packet.panels) and bool(win.last_packet.panels[0].result.faces),
+                        timeout=WAIT)
+    finally:
+        win.close()
+    assert not win.thread.isRunning()
+
+
+def test_dropping_files_opens_them(qtbot, make_window, dlib_faces_dir):
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    win = make_window()
+    mime = QMimeData()
+    paths = sorted(dlib_faces_dir.glob("*.jpg"))[:2]
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(event)
+    qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
+    assert win.last_packet.count == 2 and win.last_packet.name == paths[0].name
