@@ -95,6 +95,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     "nothing_to_save": {"en": "Nothing to save yet.", "ko": "아직 저장할 것이 없습니다."},
     "filter_video": {"en": "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)",
                      "ko": "동영상 (*.mp4 *.avi *.mov *.mkv *.webm);;모든 파일 (*)"},
+    "filter_media": {"en": "Videos and photos (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp *.webp);;All files (*)",
+                     "ko": "동영상과 사진 (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp *.webp);;모든 파일 (*)"},
     "filter_images": {"en": "Images (*.jpg *.jpeg *.png *.bmp *.webp);;All files (*)",
                       "ko": "이미지 (*.jpg *.jpeg *.png *.bmp *.webp);;모든 파일 (*)"},
     "filter_model": {"en": "TFLite models (*.tflite)", "ko": "TFLite 모델 (*.tflite)"},

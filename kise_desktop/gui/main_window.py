@@ -188,7 +188,10 @@ class MainWindow(QMainWindow):
         self.retry_btn.clicked.connect(self._on_retry_clicked)
         self.open_btn.clicked.connect(self._on_open_file_clicked)
         msg_page = QWidget()
-        msg_page.setStyleSheet("background: #18181c;")
+        msg_page.setObjectName("messagePage")
+        msg_page.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        msg_page.setStyleSheet("QWidget#messagePage { background: #18181c; }"
+                               " QPushButton { padding: 6px 18px; font-size: 14px; }")
         mp = QVBoxLayout(msg_page)
         mp.addStretch(1)
         mp.addWidget(self.message_label)
@@ -239,6 +242,7 @@ class MainWindow(QMainWindow):
         self.source_box = QGroupBox()
         sb = QVBoxLayout(self.source_box)
         self.camera_combo = QComboBox()
+        self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.refresh_btn = QPushButton()
         self.refresh_btn.clicked.connect(self.refresh_cameras)
         self.start_camera_btn = QPushButton()
@@ -605,7 +609,11 @@ class MainWindow(QMainWindow):
             self.open_source(path)
 
     def _on_open_file_clicked(self) -> None:
-        self.open_video_dialog()
+        """Any video or photo (the message page's button)."""
+        path, _ = QFileDialog.getOpenFileName(self, tr("btn_open_file", self.lang),
+                                              str(self.settings.value("last_dir", "")), tr("filter_media", self.lang))
+        if path:
+            self.open_source(path)
 
     def _on_retry_clicked(self) -> None:
         action = getattr(self, "_retry_action", None)

@@ -78,3 +78,16 @@ def test_screenshot_from_the_command_line(tmp_path, dlib_faces_dir, model_files)
     assert "Traceback" not in proc.stderr and "Fatal Python error" not in proc.stderr, proc.stderr[-2000:]
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1000, 700)
+
+
+def test_model_accuracy_is_read_from_the_sidecar_metrics(seed_model):
+    import json
+
+    from kise_desktop.gui.main_window import model_accuracy
+
+    seed = json.loads(seed_model[1].read_text(encoding="utf-8"))
+    assert model_accuracy(seed) is None                  # the seed's sidecar has no metrics: shown as n/a
+    # the layout training/export.py writes: TFLite parity accuracy first, then the Keras one
+    sidecar = {"metrics": {"parity": {"accuracy": 0.81, "size_bytes": 1}, "keras_accuracy": 0.82}}
+    assert model_accuracy(sidecar) == 0.81
+    assert model_accuracy({"metrics": {"accuracy": 0.7, "parity": {"accuracy": 0.81}}}) == 0.7
