@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from training.data.aihub_synth import SynthConfig, generate
-from training.data.prepared import MANIFEST, load_prepared
+from training.data.prepared import MANIFEST, load_prepared, shard_files
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -125,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         out = work / f"out_{fmt}_resume"
         extra = ["--num-cpus", str(args.num_cpus)]
         killed_at = kill_half_way(fmt, sources[fmt], out, args.clips, extra)
-        done_before = len(list((out / "shards").glob("*.npz")))
+        done_before = len(shard_files(out))
         wall, stdout = run_cli(fmt, sources[fmt], out, extra)
+        m = re.search(r"(\d+) already done", stdout)
+        done_before = int(m.group(1)) if m else done_before  # the rerun's own count
         got = load_prepared(out)
         reference = load_prepared(work / f"out_{fmt}_ray")
         keys = got.row_keys()

@@ -156,16 +156,27 @@ def _run_ray(todo: list[ClipRef], out: str, options: Options, delay: float,
                     break
 
         refill()
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                clip_id = pending.pop(ref)
-                try:
-                    summary = ray.get(ref)
-                except ray.exceptions.RayError as exc:  # a dead worker: the clip has no shard, a rerun retries it
-                    summary = {"clip": clip_id, "faces": 0, "clip_skipped": "clip_error", "error": repr(exc)[:300]}
-                on_done(summary)
-            refill()
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    clip_id = pending.pop(ref)
+                    try:
+                        summary = ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # a dead worker: no shard, a rerun retries the clip
+                        summary = {"clip": clip_id, "faces": 0, "clip_skipped": "clip_error",
+                                   "error": repr(exc)[:300]}
+                    on_done(summary)
+                refill()
+        except BaseException:
+            # Interrupted (Ctrl-C, an error): stop this run's tasks before returning, so
+            # none of them still writes shards while a rerun decides what is done. A task
+            # killed mid-write leaves only a .tmp file, which the next run removes.
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            if pending:
+                ray.wait(list(pending), num_returns=len(pending), timeout=30)
+            raise
     finally:
         if started_here:
             ray.shutdown()

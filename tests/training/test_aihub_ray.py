@@ -9,7 +9,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from training.data.aihub_synth import SynthConfig, generate  # noqa: E402
-from training.data.prepared import SHARDS, load_prepared, read_manifest  # noqa: E402
+from training.data.prepared import load_prepared, read_manifest, shard_files  # noqa: E402
 from training.prepare import SimulatedKill, run_prepare  # noqa: E402
 
 NUM_CPUS = 2
@@ -70,7 +70,7 @@ def test_ray_resume_after_interruption(tmp_path: Path, sources, ray_session) -> 
     with pytest.raises(SimulatedKill):
         run_prepare("a", src, out, use_ray=True, progress=False, stop_after=2)
     # Tasks in flight at the "kill" may still have published their shards.
-    shards_before = len(list((out / SHARDS).glob("*.npz")))
+    shards_before = len(shard_files(out))
     assert shards_before >= 2
     report = run_prepare("a", src, out, use_ray=True, progress=False)
     assert report.clips_already_done == shards_before

@@ -13,7 +13,7 @@ import pytest
 
 from kise_desktop.paths import REPO_DIR
 from training.data.aihub_synth import SynthConfig, generate
-from training.data.prepared import MANIFEST, SHARDS, load_prepared, read_manifest
+from training.data.prepared import MANIFEST, SHARDS, load_prepared, read_manifest, shard_files
 from training.prepare import SimulatedKill, run_prepare
 
 CLIPS, FRAMES = 6, 4
@@ -45,13 +45,15 @@ def test_resume_after_simulated_kill_with_torn_state(tmp_path: Path, source) -> 
     out = tmp_path / "out"
     with pytest.raises(SimulatedKill):
         run_prepare("a", src, out, use_ray=False, progress=False, stop_after=3)
-    shards = sorted((out / SHARDS).glob("*.npz"))
+    shards = shard_files(out)
     assert len(shards) == 3
     # What a kill at a worse moment leaves: a half-written temp shard, a torn
     # manifest line, and a shard renamed into place whose line was never written.
     (out / SHARDS / ".tmp-deadbeef-123.npz").write_bytes(b"half a shard")
     lines = (out / MANIFEST).read_text().splitlines(keepends=True)
     (out / MANIFEST).write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    partial = load_prepared(out)  # readable mid-way: the temp shard is not a shard
+    assert len(partial.row_keys()) == len(set(partial.row_keys())) > 0
     report = run_prepare("a", src, out, use_ray=False, progress=False)
     assert report.clips_already_done == 3
     assert report.clips_done == CLIPS - 3
@@ -83,7 +85,7 @@ def test_resume_after_sigkill_of_the_cli(tmp_path: Path, source) -> None:
     finally:
         process.wait(timeout=30)
         process.stderr.close()
-    done_before = len(list((out / SHARDS).glob("*.npz")))
+    done_before = len(shard_files(out))
     assert CLIPS // 2 <= done_before < CLIPS
     report = run_prepare("a", src, out, use_ray=False, progress=False)
     assert report.clips_already_done == done_before

@@ -66,6 +66,13 @@ def shard_path(out: str | os.PathLike, clip_id: str) -> Path:
     return Path(out) / SHARDS / f"{clip_key(clip_id)}.npz"
 
 
+def shard_files(out: str | os.PathLike) -> list[Path]:
+    """Finished shards, sorted. Not the `.tmp-*` files of writers that were killed:
+    pathlib's glob matches dot files, and reading those would duplicate rows."""
+    shard_dir = Path(out) / SHARDS
+    return sorted(p for p in shard_dir.glob("*.npz") if not p.name.startswith("."))
+
+
 # ---------------------------------------------------------------- writing
 
 def write_shard(out: str | os.PathLike, result: Any) -> dict[str, Any]:
@@ -165,7 +172,7 @@ def repair_output(out: str | os.PathLike) -> dict[str, int]:
             if handle.read(1) != b"\n":
                 handle.write(b"\n")
     missing = []
-    for path in sorted(shard_dir.glob("*.npz")):
+    for path in shard_files(base):
         if path.stem in logged:
             continue
         summary = read_shard_summary(path)
@@ -240,7 +247,7 @@ def load_prepared(path: str | os.PathLike, split: str = "all", mode: str = "prob
     clips: list[str] = []
     sources: list[str] = []
     dropped: Counter = Counter()
-    for shard_file in sorted(shard_dir.glob("*.npz")):  # sorted: a stable row order
+    for shard_file in shard_files(path):  # sorted: a stable row order
         if split != "all" and split_of_key(shard_file.stem, fractions) != split:
             continue
         try:
