@@ -1,0 +1,46 @@
+"""The benchmark's scoring pieces: annotations, letterboxing, matching."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kise_desktop.core.bench import DetectorRow, MatchCounts, letterbox, map_box, speedups
+from kise_desktop.core.sources import load_image
+
+
+def test_annotations_of_the_dlib_photos(annotated_photos):
+    assert len(annotated_photos) == 9
+    assert sum(len(p.boxes) for p in annotated_photos) == 43
+    assert all(p.path.is_file() for p in annotated_photos)
+
+
+def test_letterbox_keeps_aspect_and_maps_boxes_onto_the_same_pixels(annotated_photos):
+    photo = annotated_photos[0]
+    image = load_image(photo.path)
+    frame, scale, (x0, y0) = letterbox(image, (1280, 720))
+    assert frame.shape == (720, 1280, 3)
+    assert scale == pytest.approx(min(1280 / image.shape[1], 720 / image.shape[0]))
+    assert (frame[:, :x0] == 0).all()                       # padding, not stretching
+    x, y, w, h = photo.boxes[0]
+    bx, by, bw, bh = map_box(photo.boxes[0], scale, (x0, y0))
+    original = image[y:y + h, x:x + w].mean(axis=(0, 1))
+    mapped = frame[by:by + bh, bx:bx + bw].mean(axis=(0, 1))
+    np.testing.assert_allclose(mapped, original, atol=6)   # the same face, resampled
+
+
+def test_matching_is_one_to_one_at_iou_half():
+    counts = MatchCounts()
+    truths = [(0, 0, 100, 100), (300, 0, 40, 40)]
+    detections = [(5, 5, 100, 100), (0, 0, 95, 95), (300, 0, 20, 20)]   # a duplicate, a box too small
+    counts.add(detections, truths)
+    assert (counts.true_positives, counts.false_positives, counts.false_negatives) == (1, 2, 1)
+    assert counts.recall == 0.5 and counts.precision == pytest.approx(1 / 3)
+    assert counts.found_sizes == [100] and counts.missed_sizes == [40]
+
+
+def test_speedups_compare_ours_with_the_seed_in_the_same_run():
+    def row(config: str, ms: float) -> DetectorRow:
+        return DetectorRow(config, "", "640x480", ms, ms, ms, ms, 1000 / ms, 1, 1, 1, 40, None)
+
+    ratios = speedups([row("seed-haar", 36), row("live-haar", 12), row("seed-hog", 52), row("live-hog", 13)])
+    assert ratios == {"live-haar_vs_seed-haar": pytest.approx(3.0), "live-hog_vs_seed-hog": pytest.approx(4.0)}
