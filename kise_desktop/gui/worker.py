@@ -19,9 +19,7 @@ Stopping is cooperative: `stop()` sets an event that every wait honours.
 """
 from __future__ import annotations
 
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -153,22 +151,6 @@ def bgr_to_qimage(frame_bgr: np.ndarray) -> QImage:
     return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
 
 
-def lower_thread_priority(step: int = 5) -> bool:
-    """Make the calling thread nicer than the GUI thread (Linux: per-thread nice), best effort.
-
-    On a busy 2-core laptop the GUI thread then wins when both want the CPU, so the
-    window stays responsive; the worker still gets every idle cycle.
-    """
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
-        return True
-    except OSError:
-        return False
-
-
 class LatestFrameGrabber:
     """Reads a camera-like iterator on its own thread and keeps only the newest frame."""
 
@@ -296,7 +278,6 @@ class AnalysisWorker(QObject):
     # ------------------------------------------------------------- worker thread
     @Slot()
     def run(self) -> None:
-        lower_thread_priority()
         try:
             while not self._stop.is_set():
                 try:
