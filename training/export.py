@@ -52,6 +52,21 @@ def convert(model, variant: str, representative: np.ndarray | None = None) -> by
         return converter.convert()
 
 
+def with_flip_averaging(model):
+    """Fold test-time augmentation into the model: average the face and its mirror image.
+
+    Both branches share weights, so the file barely grows; latency doubles,
+    which the small model can afford (see evaluate's ms/face column).
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=model.input_shape[1:], name="gray_pixels")
+    mirrored = layers.Lambda(lambda t: keras.ops.flip(t, axis=2), name="mirror")(inputs)
+    outputs = layers.Average(name="probabilities")([model(inputs), model(mirrored)])
+    return keras.Model(inputs, outputs, name=f"{model.name}_flip_avg")
+
+
 def tflite_predict(model_bytes: bytes, images: np.ndarray) -> np.ndarray:
     """Run a TFLite model over (N,48,48,1) float32 pixels, one image at a time."""
     from ai_edge_litert.interpreter import Interpreter
@@ -68,7 +83,8 @@ def tflite_predict(model_bytes: bytes, images: np.ndarray) -> np.ndarray:
     return result
 
 
-def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict, sha256: str) -> dict:
+def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict, sha256: str,
+                report: dict | None = None) -> dict:
     return {
         "name": f"KISE {config.get('architecture', 'model') if config else 'model'} ({variant})",
         "file": file_name,
@@ -80,6 +96,7 @@ def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict
         "normalization": {"scale": 1.0, "offset": 0.0},
         "crop_margin": 0.1,
         "quantization": variant,
+        "test_time_flip": bool(report.get("fold_flip")) if report else False,
         "training_data": "FER2013 images (research use) with Microsoft FER+ labels (MIT), train split, "
                          f"label mode {config['datasets'][0].get('mode') if config else '?'}",
         "metrics": metrics,
@@ -88,10 +105,12 @@ def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict
 
 
 def export_all(keras_path: Path, out_dir: Path, data_root: str | None = None, config: dict | None = None,
-               bundle: str | None = None, test_limit: int | None = None) -> dict:
+               bundle: str | None = None, test_limit: int | None = None, fold_flip: bool = True) -> dict:
     import keras
 
     model = keras.models.load_model(keras_path)
+    if fold_flip:
+        model = with_flip_averaging(model)
     test = load_split("test", "majority", data_root)
     if test_limit:
         test.images, test.labels = test.images[:test_limit], test.labels[:test_limit]
@@ -103,7 +122,8 @@ def export_all(keras_path: Path, out_dir: Path, data_root: str | None = None, co
     rng = np.random.default_rng(0)
     representative = train.images[rng.choice(len(train), 500, replace=False)][..., None].astype(np.float32)
 
-    report: dict = {"keras": {"accuracy": keras_acc, "test_images": int(len(test))}, "variants": {}}
+    report: dict = {"keras": {"accuracy": keras_acc, "test_images": int(len(test))}, "fold_flip": fold_flip,
+                    "variants": {}}
     print(f"{'variant':<9} {'size KB':>8} {'accuracy':>9} {'delta vs keras':>15} {'top-1 agree':>12}")
     print(f"{'keras':<9} {'':>8} {keras_acc:9.4f}")
     for variant in VARIANTS:
@@ -138,7 +158,7 @@ def bundle_model(tflite_path: Path, variant: str, config: dict | None, report: d
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     merged = {"parity": report["variants"][variant], "keras_accuracy": report["keras"]["accuracy"], **(metrics or {})}
     merged["parity"] = {k: v for k, v in merged["parity"].items() if k != "file"}
-    sidecar = sidecar_for(variant, target.name, config, merged, digest)
+    sidecar = sidecar_for(variant, target.name, config, merged, digest, report)
     target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
     print(f"bundled {target} ({target.stat().st_size / 1024:.0f} KB, sha256 {digest[:12]}...)")
     return target
@@ -150,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="folder for the .tflite files (default: beside the model)")
     parser.add_argument("--data", help="data folder holding ferplus/")
     parser.add_argument("--bundle", choices=VARIANTS, help="copy this variant into resources/models/")
+    parser.add_argument("--no-flip", action="store_true", help="do not fold mirror-image averaging into the model")
     args = parser.parse_args(argv)
     model_path = Path(args.model)
     if not model_path.is_file():
@@ -160,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     config_path = model_path.parent / "config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else None
     try:
-        export_all(model_path, out_dir, args.data, config, args.bundle)
+        export_all(model_path, out_dir, args.data, config, args.bundle, fold_flip=not args.no_flip)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
