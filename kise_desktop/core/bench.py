@@ -200,6 +200,60 @@ def bench_classifier(classifier: EmotionClassifier, crops: np.ndarray, batch: in
     return out
 
 
+def _covers(detection: Box, truth: Box) -> bool:
+    """Lenient match for the size sweep: the box is on the face (centre inside) and of a similar size.
+
+    Haar's boxes are looser than the hand-drawn ones, so IoU >= 0.5 would measure box
+    style, not whether the face was found.
+    """
+    dx, dy, dw, dh = detection
+    tx, ty, tw, th = truth
+    cx, cy = dx + dw / 2, dy + dh / 2
+    return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.5 <= dw / max(tw, 1) <= 2.0
+
+
+def face_size_sweep(settings: HaarSettings | HogSettings, photos: list[AnnotatedPhoto],
+                    frame_size: tuple[int, int] = (640, 480), sides: range = range(20, 161, 4),
+                    faces: int = 5) -> int | None:
+    """The smallest face side (px) a detector finds in a frame of `frame_size`.
+
+    The largest annotated face of each of `faces` photos, with its surroundings, is
+    scaled so that the face measures each side in `sides` and pasted in the middle of
+    a gray frame. A face's threshold is the smallest side found at which the next two
+    larger sides are found too (one lucky hit does not count); the answer is the median
+    over the faces found that way (a turned head may never be), None if not even half are.
+    """
+    from kise_desktop.core.detectors import make_detector
+
+    detector = make_detector(settings)
+    width, height = frame_size
+    per_photo = [(max(max(b[2], b[3]) for b in p.boxes), p) for p in photos if p.boxes]
+    chosen = [p for _, p in sorted(per_photo, key=lambda t: -t[0])[:faces]]
+    ordered = sorted(sides)
+    thresholds: list[int] = []
+    for photo in chosen:
+        x, y, w, h = max(photo.boxes, key=lambda b: max(b[2], b[3]))
+        gray = cv2.cvtColor(load_image(photo.path), cv2.COLOR_BGR2GRAY)
+        # The face with one face-width of context on each side: detectors look at hair and chin too.
+        cx0, cy0 = max(0, x - w), max(0, y - h)
+        context = gray[cy0:y + 2 * h, cx0:x + 2 * w]
+        run = 0   # consecutive sides found so far, scanning upwards
+        for side in ordered:
+            scale = side / max(w, h)
+            patch = cv2.resize(context, None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+            ph, pw = min(patch.shape[0], height), min(patch.shape[1], width)
+            frame = np.full((height, width), 128, np.uint8)
+            ox, oy = (width - pw) // 2, (height - ph) // 2
+            frame[oy:oy + ph, ox:ox + pw] = patch[:ph, :pw]
+            truth = (round(ox + (x - cx0) * scale), round(oy + (y - cy0) * scale), round(w * scale), round(h * scale))
+            run = run + 1 if any(_covers(d, truth) for d in detector.detect(frame)) else 0
+            if run == 3:   # found here and at the next two sizes: no need to look at larger faces
+                thresholds.append(ordered[ordered.index(side) - 2])
+                break
+    return int(np.median(thresholds)) if thresholds and 2 * len(thresholds) >= len(chosen) else None
+
+
 def machine_info() -> dict[str, object]:
     import dlib
 
@@ -225,6 +279,7 @@ class BenchReport:
     detectors: list[DetectorRow]
     configs: dict[str, dict]
     ratios: dict[str, float]      # live vs seed end-to-end speed-up at 640x480
+    smallest_face_640x480: dict[str, int | None] = field(default_factory=dict)  # face_size_sweep per config
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -262,6 +317,11 @@ def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs
     main_name, main_classifier = next(iter(classifiers.items()))
     chosen = {name: PRESETS[name] for name in configs}
     rows = bench_detectors(main_classifier, photos, extra, chosen, sizes, repeats, progress)
+    sweep: dict[str, int | None] = {}
+    for name, settings in chosen.items():
+        if progress:
+            progress(f"face size sweep {name}")
+        sweep[name] = face_size_sweep(settings, photos)
     timings = {}
     for name, classifier in classifiers.items():
         if progress:
@@ -272,7 +332,7 @@ def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs
                        faces=sum(len(p.boxes) for p in photos), repeats=repeats, model=main_name,
                        classifiers=timings, detectors=rows,
                        configs={name: settings_dict(s) for name, s in chosen.items()},
-                       ratios=speedups(rows))
+                       ratios=speedups(rows), smallest_face_640x480=sweep)
 
 
 def format_table(report: BenchReport) -> str:
@@ -292,6 +352,9 @@ def format_table(report: BenchReport) -> str:
     lines.append("")
     for name, t in report.classifiers.items():
         lines.append("classifier " + name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    if report.smallest_face_640x480:
+        lines.append("smallest face found reliably in a 640x480 frame (sweep of real faces): " + ", ".join(
+            f"{name} {px} px" if px else f"{name} -" for name, px in report.smallest_face_640x480.items()))
     for name, ratio in report.ratios.items():
         lines.append(f"end-to-end speed-up at 640x480, {name}: {ratio:.2f}x")
     return "\n".join(lines)

@@ -106,6 +106,8 @@ def test_bench_writes_table_json_and_chart(run_kise, model_args, shared_data, tm
         assert row["size"] == "640x480" and row["total_ms_median"] >= row["detect_ms_median"] > 0
         assert 0 < row["recall"] <= 1 and 0 < row["precision"] <= 1 and row["smallest_found"] > 0
     assert "live-haar_vs_seed-haar" in report["ratios"]
+    assert set(report["smallest_face_640x480"]) == {"seed-haar", "live-haar"}
+    assert "smallest face found reliably" in out
     assert all(t["ms_per_face_batch8"] > 0 for t in report["classifiers"].values())
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
