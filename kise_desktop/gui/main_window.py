@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
@@ -78,13 +78,12 @@ def model_accuracy(sidecar: dict) -> float | None:
     return None
 
 
-class _CameraProbe(QWidget):
+class _CameraProbe(QObject):
     """Runs `list_cameras` on a plain thread and reports back on the GUI thread."""
     found = Signal(list)
 
-    def __init__(self, lister: Callable[[], list[int]], parent: QWidget) -> None:
+    def __init__(self, lister: Callable[[], list[int]], parent: QObject) -> None:
         super().__init__(parent)
-        self.hide()
         self._lister = lister
         self._thread: threading.Thread | None = None
 
@@ -166,9 +165,11 @@ class MainWindow(QMainWindow):
         self.perf_timer.start()
 
         self.thread.start()
-        self.load_model(model_path or self.settings.value("model_path") or BUNDLED_MODEL,
-                        sidecar_path or self.settings.value("sidecar_path") or None,
-                        fallback=BUNDLED_MODEL if model_path is None else None)
+        if model_path is not None:                 # given: its sidecar, or the one found beside it
+            self.load_model(model_path, sidecar_path)
+        else:                                      # the last model used, else the bundled one
+            self.load_model(self.settings.value("model_path") or BUNDLED_MODEL,
+                            self.settings.value("sidecar_path") or None, fallback=BUNDLED_MODEL)
         self._show_message(tr("state_idle", self.lang), retry=False)
         self.refresh_cameras()
         if source is not None:

@@ -262,6 +262,7 @@ def test_settings_are_remembered(qtbot, make_window, settings):
     assert again.controls.compare_box.isChecked()
     assert (again.width(), again.height()) == (1100, 760)   # make_window resizes; geometry was restored first
     assert settings.value("lang") == "ko"
+    assert settings.value("model_path") == str(again.classifier.model_path)
 
 
 def test_closing_stops_the_worker_thread_without_warnings(qtbot, make_window, qtlog):
