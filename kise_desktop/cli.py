@@ -303,7 +303,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # -- argument parsing -------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="KISE: facial emotion from photos and videos, offline.")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="KISE: facial emotion from photos and videos, offline.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  kise annotate photo.jpg holidays/ -o out --lang en\n"
+               "  kise video talk.mp4 -o talk_kise.mp4 --csv talk.csv --detector hog\n"
+               "  kise bench --data ../shared/data/dlib-faces -o runs/bench\n"
+               "exit codes: 0 = something was processed, 1 = nothing could be (or the model is unusable), "
+               "2 = bad arguments")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import cv2
@@ -153,7 +154,9 @@ def int8_model(tmp_path_factory) -> Path:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     path = folder / "int8.tflite"
-    path.write_bytes(converter.convert())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # TensorFlow's notes on quantization statistics
+        path.write_bytes(converter.convert())
     keys = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
     write_sidecar(path.with_suffix(".json"), labels=keys)
     model.save(folder / "float.keras")
@@ -161,6 +164,7 @@ def int8_model(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")  # TensorFlow's own
 def test_int8_quantized_model_matches_its_float_original(int8_model, crops):
     tf = pytest.importorskip("tensorflow")
     classifier = EmotionClassifier(int8_model)
