@@ -82,7 +82,7 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
     ini = tempfile.NamedTemporaryFile(prefix="kise-bench-", suffix=".ini", delete=False)
     ini.close()
     settings = QSettings(ini.name, QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings, model_path=model, sidecar_path=sidecar, source=video, lang="en",
+    win = MainWindow(settings=settings, model_path=model, sidecar_path=sidecar, source=video or None, lang="en",
                      detector=detector, compare=compare, pace_video=False, loop_video=True, auto_camera=False,
                      camera_lister=lambda: [])
     win.resize(1280, 800)
@@ -161,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--video", required=True, help="a 640x480 video (scripts/make_demo_video.py makes one)")
-    p.add_argument("--detector", nargs="+", choices=("haar", "hog", "compare"), default=["haar", "hog"])
+    p.add_argument("--detector", nargs="+", choices=("haar", "hog", "compare", "idle"), default=["haar", "hog"],
+                   help="'idle': the window with no source, a control for the event-loop lateness "
+                        "that the machine's own load causes")
     p.add_argument("--seconds", type=float, default=20.0,
                    help="timed seconds of each block (pipeline-only and GUI blocks alternate)")
     p.add_argument("--rounds", type=int, default=3,
@@ -194,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     for det in args.detector:
         pipes, guis = [], []
         for rnd in range(args.rounds):
-            if not args.skip_pipeline and det != "compare":
+            if not args.skip_pipeline and det in ("haar", "hog"):
                 pipes.append(pipeline_block(args.video, det, classifier, args.seconds))
-            guis.append(gui_block(app, args.video, "haar" if det == "compare" else det, model, sidecar,
+            guis.append(gui_block(app, "" if det == "idle" else args.video, "hog" if det == "hog" else "haar",
+                                  model, sidecar,
                                   args.seconds, args.warmup, compare=det == "compare"))
             print(f"[{det}] round {rnd + 1}/{args.rounds}: "
                   + (f"pipeline {pipes[-1]['frames'] / pipes[-1]['seconds']:.1f} fps, " if pipes else "")
