@@ -18,4 +18,4 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+if [ -n "$EXTRAS" ]; then .venv/bin/python -m pip install -q -c constraints.txt -e ".[$EXTRAS]"; else .venv/bin/python -m pip install -q -c constraints.txt -e .; fi
