@@ -21,4 +21,30 @@ APP=("$PY" -m kise_desktop.gui.app --fresh --size 1280x800 "${MODEL_ARGS[@]}")
 "${APP[@]}" --source "$VIDEO" --detector haar --lang ko --screenshot "$OUT/live.png" --quit-after 14
 "${APP[@]}" --source "$VIDEO" --compare --lang en --screenshot "$OUT/compare.png" --quit-after 12
 "${APP[@]}" --source "$DATA/dlib-faces" --detector hog --lang ko --screenshot "$OUT/photo.png" --quit-after 8
+# A screenshot full of photo can exceed 500 KB. Those (only) are saved losslessly optimised, and if
+# still too big, with 256 colours (no dithering) whose palette always holds the 8 emotion colours
+# exactly, so plot lines and overlays keep the colours the app uses.
+"$PY" - "$OUT"/live.png "$OUT"/compare.png "$OUT"/photo.png <<'PYEOF'
+import os
+import sys
+
+from PIL import Image
+
+sys.path.insert(0, ".")
+from kise_desktop.emotions import EMOTIONS
+
+fixed = [e.color_rgb for e in EMOTIONS] + [(255, 255, 255), (0, 0, 0), (24, 24, 28)]
+for path in sys.argv[1:]:
+    if os.path.getsize(path) <= 480_000:
+        continue
+    image = Image.open(path).convert("RGB")
+    image.save(path, optimize=True)
+    if os.path.getsize(path) <= 480_000:
+        continue
+    base = image.quantize(256 - len(fixed), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    colours = [tuple(c) for c in fixed] + [tuple(base.getpalette()[i:i + 3]) for i in range(0, 3 * (256 - len(fixed)), 3)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for c in colours for v in c])
+    image.quantize(palette=palette, dither=Image.Dither.NONE).save(path, optimize=True)
+PYEOF
 ls -l "$OUT"

@@ -473,7 +473,10 @@ class MainWindow(QMainWindow):
         self._update_photo_label()
         if self.last_state is not None and self.stack.currentIndex() == 1:
             self._on_state_changed(self.last_state)
-        # the side panel is as wide as its widest (translated) row, never clipped
+        self._fit_side_panel()
+
+    def _fit_side_panel(self) -> None:
+        """The side panel is as wide as its widest (translated) row, never clipped."""
         width = self.side.sizeHint().width() + self.side_scroll.verticalScrollBar().sizeHint().width() + 4
         self.side_scroll.setMinimumWidth(width)
         self.side_scroll.setMaximumWidth(width + 40)
@@ -557,6 +560,8 @@ class MainWindow(QMainWindow):
         for i in self._cameras:
             self.camera_combo.addItem(tr("camera_n", self.lang, n=i), i)
         self.start_camera_btn.setEnabled(bool(self._cameras))
+        if hasattr(self, "side_scroll"):
+            self._fit_side_panel()
 
     def _on_start_camera_clicked(self) -> None:
         index = self.camera_combo.currentData()
@@ -750,7 +755,7 @@ class MainWindow(QMainWindow):
         if live and len(self.last_packet.panels) > 1:       # compare mode: both detectors' times
             tm = self.last_packet.timings_ms
             prefix = tr("perf_compare", self.lang, haar=tm.get("detect_haar", 0.0), hog=tm.get("detect_hog", 0.0)) + " | "
-        self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps))
+        self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps) if live else "")
         stages = tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
                     classify=t.get("classify", 0.0), draw=self.view.last_paint_ms)
         self.stage_label.setText(prefix + stages + "  ")
