@@ -52,6 +52,20 @@ def convert(model, variant: str, representative: np.ndarray | None = None) -> by
         return converter.convert()
 
 
+def ensemble(models: list):
+    """Average several models' probabilities in one graph (one TFLite file, one invoke)."""
+    import keras
+    from keras import layers
+
+    if len(models) == 1:
+        return models[0]
+    inputs = keras.Input(shape=models[0].input_shape[1:], name="gray_pixels")
+    for i, member in enumerate(models):
+        member.name = f"member{i}_{member.name}"
+    outputs = layers.Average(name="ensemble")([member(inputs) for member in models])
+    return keras.Model(inputs, outputs, name="ensemble")
+
+
 def with_flip_averaging(model):
     """Fold test-time augmentation into the model: average the face and its mirror image.
 
@@ -104,11 +118,12 @@ def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict
     }
 
 
-def export_all(keras_path: Path, out_dir: Path, data_root: str | None = None, config: dict | None = None,
+def export_all(keras_path: Path | list[Path], out_dir: Path, data_root: str | None = None, config: dict | None = None,
                bundle: str | None = None, test_limit: int | None = None, fold_flip: bool = True) -> dict:
     import keras
 
-    model = keras.models.load_model(keras_path)
+    paths = keras_path if isinstance(keras_path, list) else [keras_path]
+    model = ensemble([keras.models.load_model(p) for p in paths])
     if fold_flip:
         model = with_flip_averaging(model)
     test = load_split("test", "majority", data_root)
@@ -166,22 +181,25 @@ def bundle_model(tflite_path: Path, variant: str, config: dict | None, report: d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Export a Keras model to TFLite with parity checks.")
-    parser.add_argument("model", help="a .keras file (e.g. runs/kise_sepnet/best.keras)")
+    parser.add_argument("model", nargs="+", help="a .keras file (e.g. runs/kise_sepnet/best.keras); "
+                        "several are averaged into one model")
     parser.add_argument("--out", help="folder for the .tflite files (default: beside the model)")
     parser.add_argument("--data", help="data folder holding ferplus/")
     parser.add_argument("--bundle", choices=VARIANTS, help="copy this variant into resources/models/")
     parser.add_argument("--no-flip", action="store_true", help="do not fold mirror-image averaging into the model")
     args = parser.parse_args(argv)
-    model_path = Path(args.model)
-    if not model_path.is_file():
-        print(f"error: {model_path}: model file not found", file=sys.stderr)
-        return 2
+    model_paths = [Path(m) for m in args.model]
+    for model_path in model_paths:
+        if not model_path.is_file():
+            print(f"error: {model_path}: model file not found", file=sys.stderr)
+            return 2
+    model_path = model_paths[0]
     out_dir = Path(args.out) if args.out else model_path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = model_path.parent / "config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else None
     try:
-        export_all(model_path, out_dir, args.data, config, args.bundle, fold_flip=not args.no_flip)
+        export_all(model_paths, out_dir, args.data, config, args.bundle, fold_flip=not args.no_flip)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

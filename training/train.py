@@ -53,6 +53,7 @@ DEFAULTS: dict = {
     "limit_valid": None,
     "seed": 20261126,
     "export": True,
+    "init_from": None,               # start from these weights (a .keras file) with a fresh schedule
 }
 
 
@@ -332,6 +333,15 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
             model = keras.models.load_model(ckpt_path)
         else:
             model = build_and_compile(config, steps)
+            if config["init_from"]:
+                # A warm restart: same architecture, trained weights, a new learning-rate cycle.
+                init_path = Path(config["init_from"])
+                if not init_path.is_absolute():
+                    init_path = REPO_DIR / init_path
+                if not init_path.is_file():
+                    raise DataError(f"{init_path}: init_from model not found")
+                model.set_weights(keras.models.load_model(init_path).get_weights())
+                print(f"initialised from {init_path}", file=sys.stderr)
         model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr)) if start == 0 else None
         valid = (valid_split.images[..., None].astype(np.float32), valid_split.targets)
         model.fit(dataset, epochs=config["epochs"], initial_epoch=start, steps_per_epoch=steps,
