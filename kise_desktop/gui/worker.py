@@ -317,8 +317,9 @@ class AnalysisWorker(QObject):
                 self._emit_state(STATE_IDLE)
             elif name == "classifier":
                 self._classifier = args[0]
-                for pipe in self._pipelines.values():
-                    pipe.set_classifier(self._classifier)
+                if self._classifier is not None:      # None: frames are shown unanalysed
+                    for pipe in self._pipelines.values():
+                        pipe.set_classifier(self._classifier)
                 self._photo_dirty = True
             elif name == "detector":
                 self._detector = args[0]
