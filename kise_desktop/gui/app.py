@@ -63,9 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(antialias=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("KISE")
     app.setApplicationName("kise-desktop")

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.view = VideoView()
         self.view.lang = self.lang
         self.view.face_clicked.connect(self._on_face_clicked)
+        self.view.display_box_changed.connect(self._on_display_box_changed)
         # message page (no camera, camera lost, end of video, bad file)
         self.message_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.message_label.setObjectName("message")
@@ -703,7 +704,7 @@ class MainWindow(QMainWindow):
             self._history_track = track
             self._update_history_title()
         self.view.selected_track = self.selected_track
-        self.view.set_frame(packet.image, packet.panels, packet.timings_ms)
+        self.view.set_frame(packet.image, packet.panels, packet.timings_ms, packet.frame_size)
         for key in ("grab", "detect", "classify"):
             value = packet.timings_ms.get(key, 0.0)
             self._timings_avg[key] = 0.8 * self._timings_avg.get(key, value) + 0.2 * value
@@ -720,6 +721,9 @@ class MainWindow(QMainWindow):
                 if f.track_id == self.selected_track:
                     return f
         return max(faces, key=lambda f: f.box[2] * f.box[3])
+
+    def _on_display_box_changed(self, width: int, height: int) -> None:
+        self.worker.set_display_box(width, height)
 
     def _on_face_clicked(self, track_id: int) -> None:
         self.selected_track = track_id if track_id >= 0 else None

@@ -28,8 +28,23 @@ def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
     return QColor(rgb[0], rgb[1], rgb[2], alpha)
 
 
+def panel_box(width: int, height: int, panels: int) -> tuple[int, int]:
+    """The room (w, h) one panel's image gets in a view of this size."""
+    caption = CAPTION_H if panels > 1 else 0.0
+    gap = 6.0
+    return (max(1, int((width - gap * (panels - 1)) / panels)), max(1, int(height - caption)))
+
+
 class VideoView(QWidget):
+    """Paints the frame (already scaled to fit by the worker) and the overlays.
+
+    `frame_size` is the analysed frame's size: boxes are in its pixels. The
+    image may be smaller or larger (the worker resizes it to `display_box()`
+    so that the GUI thread only blits it).
+    """
+
     face_clicked = Signal(int)         # track id, or -1 for "no face there"
+    display_box_changed = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +54,7 @@ class VideoView(QWidget):
         self.lang = "ko"
         self.selected_track: int | None = None
         self._image: QImage | None = None
+        self._frame_size: tuple[int, int] = (0, 0)
         self._panels: list = []         # worker.Panel
         self._timings: dict[str, float] = {}
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
@@ -47,8 +63,13 @@ class VideoView(QWidget):
         self.frames_painted = 0
 
     # data -------------------------------------------------------------
-    def set_frame(self, image: QImage, panels: list, timings: dict[str, float]) -> None:
+    def set_frame(self, image: QImage, panels: list, timings: dict[str, float],
+                  frame_size: tuple[int, int] | None = None) -> None:
         self._image = image
+        self._frame_size = frame_size or (image.width(), image.height())
+        if len(panels) != len(self._panels):
+            self._panels = panels
+            self._emit_display_box()
         self._panels = panels
         self._timings = timings
         self.update()
@@ -57,6 +78,16 @@ class VideoView(QWidget):
         self._image = None
         self._panels = []
         self.update()
+
+    def display_box(self) -> tuple[int, int]:
+        return panel_box(self.width(), self.height(), max(1, len(self._panels)))
+
+    def _emit_display_box(self) -> None:
+        self.display_box_changed.emit(*self.display_box())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._emit_display_box()
 
     def faces_shown(self) -> int:
         return sum(len(p.result.faces) for p in self._panels)
@@ -67,7 +98,7 @@ class VideoView(QWidget):
             return []
         n = max(1, len(self._panels)) if len(self._panels) > 1 else 1
         caption = CAPTION_H if n > 1 else 0.0
-        iw, ih = self._image.width(), self._image.height()
+        iw, ih = self._frame_size if self._frame_size[0] > 0 else (self._image.width(), self._image.height())
         gap = 6.0
         avail_w = (self.width() - gap * (n - 1)) / n
         avail_h = self.height() - caption
@@ -89,7 +120,10 @@ class VideoView(QWidget):
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             panels = self._panels or [None]
             for (rect, scale), panel in zip(self._layout, panels):
-                p.drawImage(rect, self._image)
+                if abs(rect.width() - self._image.width()) <= 1 and abs(rect.height() - self._image.height()) <= 1:
+                    p.drawImage(rect.topLeft(), self._image)       # already the right size: a plain blit
+                else:
+                    p.drawImage(rect, self._image)
                 if panel is not None:
                     self._paint_faces(p, rect, scale, panel.result.faces)
                     if len(self._panels) > 1:

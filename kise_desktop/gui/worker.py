@@ -20,6 +20,7 @@ Stopping is cooperative: `stop()` sets an event that every wait honours.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -88,7 +89,7 @@ class Panel:
 @dataclass
 class Packet:
     """One analysed frame, as plain data for the GUI thread."""
-    image: QImage                 # the frame (not annotated), a deep copy
+    image: QImage                 # the frame (not annotated), a deep copy, scaled to the view's size
     frame_bgr: np.ndarray         # same pixels, for saving annotated files with the core renderer
     panels: list[Panel]
     timings_ms: dict[str, float]  # grab, detect, classify, total (+ per-detector in compare mode)
@@ -99,6 +100,7 @@ class Packet:
     count: int = 0                # number of photos (photo mode)
     pipeline_fps: float = 0.0
     seq: int = 0
+    frame_size: tuple[int, int] = (0, 0)   # width, height of the analysed frame (boxes are in its pixels)
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,25 @@ class RateMeter:
         self._times.clear()
 
 
-def bgr_to_qimage(frame_bgr: np.ndarray) -> QImage:
-    """A QImage that owns its pixels (safe to hand to another thread)."""
-    if frame_bgr.ndim == 2:
-        frame_bgr = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
-    frame = np.ascontiguousarray(frame_bgr)
-    h, w = frame.shape[:2]
-    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
+def bgr_to_qimage(frame_bgr: np.ndarray, fit: tuple[int, int] | None = None) -> QImage:
+    """A QImage that owns its pixels (safe to hand to another thread).
+
+    Converted here, on the worker thread, to 32-bit BGRX (Qt's Format_RGB32 on
+    little-endian machines): QPainter draws that format without converting it
+    first, so the GUI thread's paint stays cheap.
+    """
+    if fit is not None:               # scale to the view here, so the GUI thread only blits
+        h, w = frame_bgr.shape[:2]
+        scale = min(fit[0] / w, fit[1] / h)
+        size = (max(1, int(w * scale)), max(1, int(h * scale)))
+        if size != (w, h):
+            frame_bgr = cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    code = cv2.COLOR_GRAY2BGRA if frame_bgr.ndim == 2 else cv2.COLOR_BGR2BGRA
+    bgra = cv2.cvtColor(frame_bgr, code)
+    h, w = bgra.shape[:2]
+    if sys.byteorder != "little":     # RGB32 is 0xffRRGGBB in native order: A,R,G,B bytes on big-endian
+        bgra = np.ascontiguousarray(bgra[:, :, ::-1])
+    return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_RGB32).copy()
 
 
 class LatestFrameGrabber:
@@ -220,6 +234,7 @@ class AnalysisWorker(QObject):
         self._stop = threading.Event()
         self._mailbox_lock = threading.Lock()
         self._mailbox: Packet | None = None
+        self._display_box: tuple[int, int] | None = None   # set from the GUI thread (a tuple swap)
         self._seq = 0
         # pipeline state (only touched on the worker thread)
         self._classifier: Any = None
@@ -265,6 +280,10 @@ class AnalysisWorker(QObject):
 
     def step_photo(self, delta: int) -> None:
         self._post("step", int(delta))
+
+    def set_display_box(self, width: int, height: int) -> None:
+        """The size one panel is shown at; frames are scaled to it on this thread."""
+        self._display_box = (int(width), int(height))
 
     def stop(self) -> None:
         self._stop.set()
@@ -486,7 +505,7 @@ class AnalysisWorker(QObject):
                 timings["detect"] += float(tm.get("detect", 0.0))
                 timings["classify"] += float(tm.get("classify", 0.0)) + float(tm.get("crop", 0.0))
                 timings["pipeline"] = timings.get("pipeline", 0.0) + float(tm.get("total", 0.0))
-        qimage = bgr_to_qimage(image)
+        qimage = bgr_to_qimage(image, self._display_box)
         now = time.perf_counter()
         timings["total"] = grab_ms + timings.get("pipeline", 0.0)
         self._rate.tick(now)
@@ -494,7 +513,8 @@ class AnalysisWorker(QObject):
         fps = self._rate.rate(now)
         self._seq += 1
         packet = Packet(qimage, image, panels, timings, kind, name, timestamp,
-                        index=index, count=count, pipeline_fps=fps, seq=self._seq)
+                        index=index, count=count, pipeline_fps=fps, seq=self._seq,
+                        frame_size=(int(image.shape[1]), int(image.shape[0])))
         with self._mailbox_lock:
             was_empty = self._mailbox is None
             self._mailbox = packet
