@@ -158,6 +158,27 @@ def print_reports(reports: list[dict]) -> None:
         print(f"  {Path(r['model']).name}: {cells}")
 
 
+def update_sidecar(spec: str, report: dict) -> None:
+    """Record the evaluation in the model's sidecar, which the app shows (name, accuracy)."""
+    model_path, _, sidecar = spec.partition(":")
+    path = Path(sidecar) if sidecar else Path(model_path).with_suffix(".json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    main_metrics = report.get("eight_class") or report["seven_class"]
+    data.setdefault("metrics", {}).update({
+        "evaluated_on": f"FER+ test set, majority labels, {main_metrics['images']} images",
+        "accuracy": round(main_metrics["accuracy"], 4),
+        "macro_f1": round(main_metrics["macro_f1"], 4),
+        "ece": round(main_metrics["ece"], 4),
+        "accuracy_7class": round(report["seven_class"]["accuracy"], 4),
+        "per_class_recall": {k: round(v["recall"], 3) for k, v in main_metrics["per_class"].items()},
+        "per_class_precision": {k: round(v["precision"], 3) for k, v in main_metrics["per_class"].items()},
+        "latency_ms_batch1_1thread": round(report["latency_ms_batch1"], 3),
+        "command": "python -m training.evaluate " + spec + " --update-sidecar",
+    })
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"metrics written to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate TFLite emotion models on the FER+ test set.")
     parser.add_argument("models", nargs="+", help="MODEL.tflite[:SIDECAR.json]")
@@ -167,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
     parser.add_argument("--tta-flip", action="store_true", help="also average with the mirrored face")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--update-sidecar", action="store_true",
+                        help="write the first model's test metrics into its JSON sidecar (for bundling)")
     args = parser.parse_args(argv)
     from kise_desktop.core.classifier import ModelError
 
@@ -182,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_reports(reports)
+    if args.update_sidecar:
+        update_sidecar(args.models[0], reports[0])
     (out_dir / "summary.json").write_text(json.dumps(reports, indent=2))
     print(f"\nreports and confusion matrices in {out_dir}")
     return 0
