@@ -202,7 +202,9 @@ class EmotionClassifier:
             out = (out - float(zero)) * float(scale)
         if self._logits:
             out = np.exp(out - out.max(axis=1, keepdims=True))
-            out /= out.sum(axis=1, keepdims=True)
+        # int8 outputs come in steps of ~1/256, so their sum drifts from 1 by up to ~2%: renormalise.
+        np.maximum(out, 0.0, out=out)
+        out /= np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         return out
 
     def _probe_batching(self) -> bool:
