@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from kise_desktop.core.sources import Frame, SourceError, load_image, open_source
+from kise_desktop.core.tracking import iou  # noqa: F401  (re-exported for the GUI tests)
 
 CANVAS = (640, 480)
 # The photo with the largest annotated faces (3 faces, 90-109 px): found by both live presets.
@@ -71,16 +72,6 @@ def annotated_boxes(dlib_faces_dir: Path, name: str) -> list[tuple[int, int, int
                 for b in image.iter("box"):
                     boxes.append((int(b.get("left")), int(b.get("top")), int(b.get("width")), int(b.get("height"))))
     return boxes
-
-
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    union = aw * ah + bw * bh - inter
-    return inter / union if union else 0.0
 
 
 class CameraFactory:
