@@ -229,30 +229,28 @@ def make_train_dataset(train: Split, weights: np.ndarray, config: dict, start_ep
 
 
 # -------------------------------------------------------------- training ----
-class TqdmProgress:
+def make_progress_callback(steps: int, epochs: int):
     """A per-epoch tqdm bar as a Keras callback (Keras' own bar floods log files)."""
+    import keras
+    from tqdm import tqdm
 
-    def __new__(cls, steps: int, epochs: int):
-        import keras
-        from tqdm import tqdm
+    class TqdmProgress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+                            dynamic_ncols=True, mininterval=2.0, file=sys.stderr)
 
-        class _Progress(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
-                                dynamic_ncols=True, mininterval=2.0, file=sys.stderr)
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+            if logs and batch % 20 == 0:
+                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", acc=f"{logs.get('accuracy', 0):.3f}")
 
-            def on_train_batch_end(self, batch, logs=None):
-                self.bar.update(1)
-                if logs and batch % 20 == 0:
-                    self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", acc=f"{logs.get('accuracy', 0):.3f}")
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.close()
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.bar.close()
-
-        return _Progress()
+    return TqdmProgress()
 
 
-def make_epoch_callback(out_dir: Path, state: dict, t_start: float):
+def make_epoch_callback(out_dir: Path, state: dict):
     import keras
 
     log_path = out_dir / "log.csv"
@@ -342,11 +340,12 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
                     raise DataError(f"{init_path}: init_from model not found")
                 model.set_weights(keras.models.load_model(init_path).get_weights())
                 print(f"initialised from {init_path}", file=sys.stderr)
-        model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr)) if start == 0 else None
+        if start == 0:
+            model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr))
         valid = (valid_split.images[..., None].astype(np.float32), valid_split.targets)
         model.fit(dataset, epochs=config["epochs"], initial_epoch=start, steps_per_epoch=steps,
                   validation_data=valid, validation_batch_size=256, verbose=0,
-                  callbacks=[TqdmProgress(steps, config["epochs"]), make_epoch_callback(out_dir, state, time.time())])
+                  callbacks=[make_progress_callback(steps, config["epochs"]), make_epoch_callback(out_dir, state)])
     print(f"training done: {state['epoch']} epochs, {state['train_seconds'] / 60:.1f} min of training, "
           f"best val accuracy {state['best_val_accuracy']:.4f} at epoch {state['best_epoch']}", file=sys.stderr)
     best = out_dir / "best.keras"

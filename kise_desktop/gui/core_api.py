@@ -12,13 +12,4 @@ from kise_desktop.core.render import draw_results  # noqa: F401
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, list_images,  # noqa: F401
                                       load_image, open_source)
 from kise_desktop.core.types import FaceResult, FrameResult, HaarSettings, HogSettings  # noqa: F401
-
-try:  # presets live in core/presets.py or core/pipeline.py
-    from kise_desktop.core import presets as _presets
-except ImportError:  # pragma: no cover - depends on where the core put them
-    from kise_desktop.core import pipeline as _presets
-
-LIVE_HAAR: HaarSettings = _presets.LIVE_HAAR
-LIVE_HOG: HogSettings = _presets.LIVE_HOG
-PHOTO_HAAR: HaarSettings = _presets.PHOTO_HAAR
-PHOTO_HOG: HogSettings = _presets.PHOTO_HOG
+from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG  # noqa: F401
