@@ -69,7 +69,7 @@ def _sep_bn_act(x, filters: int, name: str):
 
 
 def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: int = NUM_EMOTIONS,
-                dropout: float = 0.3, spatial_dropout: float = 0.05) -> keras.Model:
+                dropout: float = 0.3, spatial_dropout: float = 0.05, block_convs: int = 2) -> keras.Model:
     """A compact Xception-style CNN built for a laptop CPU.
 
     A strided 3x3 stem takes 48x48 straight to 24x24: on a CPU, training time
@@ -78,7 +78,8 @@ def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: 
     this 2-core machine). Then residual blocks of two depthwise-separable
     convs, each halving the resolution (24 -> 12 -> 6 -> 3 -> 2) and widening.
     Separable convs keep multiply-adds and parameters small so a face
-    classifies in well under a millisecond on one thread.
+    classifies in well under a millisecond on one thread. block_convs > 2
+    adds separable convs per block (depth without width).
     """
     stem, *stages = widths
     inputs, x = _inputs()
@@ -90,6 +91,8 @@ def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: 
         shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False, name=f"{name}_short")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_short_bn")(shortcut)
         x = _sep_bn_act(x, filters, f"{name}_a")
+        for extra in range(block_convs - 2):  # optional extra depth at the same width
+            x = _sep_bn_act(x, filters, f"{name}_a{extra + 2}")
         x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_b_sep")(x)
         x = layers.BatchNormalization(name=f"{name}_b_bn")(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)

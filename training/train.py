@@ -4,7 +4,7 @@
 
 The story, top to bottom: read the config; load the data (FER+ and/or
 prepared AIHub shards) with the configured label mode; answer class
-imbalance; build tf.data with augmentation; build the model; train with a
+imbalance; stream augmented batches (NumPy/OpenCV, any Keras backend); build the model; train with a
 checkpoint every epoch (rerun the same command after an interruption and it
 continues at the next epoch), a progress bar and a CSV log; finally keep the
 best-on-validation weights and export TFLite files.
@@ -31,6 +31,7 @@ import numpy as np
 
 from kise_desktop.emotions import EMOTION_KEYS, NUM_EMOTIONS
 from kise_desktop.paths import REPO_DIR
+from training.augment import Augmenter, TrainBatches
 from training.data.ferplus import DataError, Split, load_split
 
 DEFAULTS: dict = {
@@ -52,7 +53,8 @@ DEFAULTS: dict = {
     "limit_train": None,             # use only the first N training images (tests, smoke runs)
     "limit_valid": None,
     "seed": 20261126,
-    "export": True,
+    "export": True,                  # TFLite export at the end (needs the TensorFlow backend)
+    "data_workers": None,            # augmentation threads (default: up to 4)
     "init_from": None,               # start from these weights (a .keras file) with a fresh schedule
 }
 
@@ -155,77 +157,18 @@ def prepare_data(config: dict, data_root: str | None) -> tuple[Split, Split, np.
 
 
 # ---------------------------------------------------------- augmentation ----
-def make_augmenter(aug: dict, seed: int):
-    """Batch augmentation as Keras layers, run inside tf.data (never exported)."""
-    import keras
-    import tensorflow as tf
-    from keras import layers
-
-    steps = []
-    if aug.get("flip"):
-        steps.append(layers.RandomFlip("horizontal", seed=seed))
-    if aug.get("rotation_deg"):
-        steps.append(layers.RandomRotation(aug["rotation_deg"] / 360.0, fill_mode="reflect", seed=seed + 1))
-    if aug.get("zoom"):
-        steps.append(layers.RandomZoom((-aug["zoom"], aug["zoom"]), fill_mode="reflect", seed=seed + 2))
-    if aug.get("translate"):
-        steps.append(layers.RandomTranslation(aug["translate"], aug["translate"], fill_mode="reflect", seed=seed + 3))
-    geometric = keras.Sequential(steps, name="augment") if steps else None
-    contrast, brightness, erase_prob = aug.get("contrast", 0), aug.get("brightness", 0), aug.get("erase_prob", 0)
-
-    def augment(images):  # images: (B, 48, 48, 1) float32 0..255
-        x = geometric(images, training=True) if geometric is not None else images
-        batch = tf.shape(x)[0]
-        if contrast:
-            factor = tf.random.uniform([batch, 1, 1, 1], 1 - contrast, 1 + contrast)
-            mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-            x = (x - mean) * factor + mean
-        if brightness:
-            x = x + tf.random.uniform([batch, 1, 1, 1], -brightness, brightness) * 255.0
-        if erase_prob:
-            # Random erasing: one rectangle (8..20 px a side) per chosen image, filled with noise.
-            size = tf.random.uniform([batch, 2], 8, 21, dtype=tf.int32)
-            corner = tf.random.uniform([batch, 2], 0, 1) * tf.cast(48 - size, tf.float32)
-            corner = tf.cast(corner, tf.int32)
-            coords = tf.range(48)
-            rows = (coords[None, :] >= corner[:, :1]) & (coords[None, :] < corner[:, :1] + size[:, :1])
-            cols = (coords[None, :] >= corner[:, 1:]) & (coords[None, :] < corner[:, 1:] + size[:, 1:])
-            chosen = tf.random.uniform([batch, 1, 1]) < erase_prob
-            mask = rows[:, :, None] & cols[:, None, :] & chosen
-            noise = tf.random.uniform(tf.shape(x), 0, 255)
-            x = tf.where(mask[..., None], noise, x)
-        return tf.clip_by_value(x, 0.0, 255.0)
-
-    return augment
-
-
-def make_train_dataset(train: Split, weights: np.ndarray, config: dict, start_epoch: int):
-    """Batches for epochs start_epoch..epochs-1; each epoch's order is fixed by (seed, epoch),
-    so a resumed run sees exactly the batches an uninterrupted one would have."""
-    import tensorflow as tf
-
-    bs = config["batch_size"]
-    n = len(train)
-    steps = n // bs  # whole batches only (TF 2.21 + oneDNN crashed on a partial last batch)
-    order = np.concatenate([
-        np.random.default_rng([config["seed"], epoch]).permutation(n)[: steps * bs]
-        for epoch in range(start_epoch, config["epochs"])]).astype(np.int32)
-    images = tf.constant(train.images[..., None])
-    targets = tf.constant(train.targets)
-    sample_w = tf.constant(weights[train.labels])
-    augment = make_augmenter(config["augment"], config["seed"])
+def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_epoch: int) -> TrainBatches:
+    """Augmented batches for epochs start_epoch..epochs-1; each epoch's order and each
+    batch's augmentation are fixed by (seed, epoch, batch), so a resumed run sees
+    exactly the batches an uninterrupted one would have."""
+    targets = train.targets
     smoothing = float(config["label_smoothing"])
-
-    def gather(idx):
-        x = tf.cast(tf.gather(images, idx), tf.float32)
-        y = tf.gather(targets, idx)
-        if smoothing:
-            y = y * (1 - smoothing) + smoothing / NUM_EMOTIONS
-        return augment(x), y, tf.gather(sample_w, idx)
-
-    ds = tf.data.Dataset.from_tensor_slices(order).batch(bs, drop_remainder=True)
-    ds = ds.map(gather, num_parallel_calls=1).prefetch(2)
-    return ds, steps
+    if smoothing:
+        targets = targets * (1 - smoothing) + smoothing / NUM_EMOTIONS
+    workers = int(config.get("data_workers") or min(4, os.cpu_count() or 1))
+    return TrainBatches(train.images, targets.astype(np.float32), weights[train.labels],
+                        Augmenter(**config["augment"]), config["batch_size"], config["seed"],
+                        start_epoch, config["epochs"], workers=workers)
 
 
 # -------------------------------------------------------------- training ----
@@ -291,6 +234,14 @@ def make_epoch_callback(out_dir: Path, state: dict):
     return EpochEnd()
 
 
+def jit_compile_setting() -> bool | str:
+    """XLA for JAX (its normal mode); none for TensorFlow, whose XLA CPU kernels for
+    depthwise convolutions are several times slower than its default ones (measured)."""
+    import keras
+
+    return False if keras.backend.backend() == "tensorflow" else "auto"
+
+
 def build_and_compile(config: dict, steps_per_epoch: int):
     import keras
 
@@ -304,7 +255,7 @@ def build_and_compile(config: dict, steps_per_epoch: int):
         warmup_target=config["learning_rate"], warmup_steps=warmup, alpha=0.0)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config["weight_decay"])
     model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], jit_compile=jit_compile_setting())
     return model
 
 
@@ -321,14 +272,21 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
     state: dict = {"epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "train_seconds": 0.0}
     if state_path.exists() and ckpt_path.exists():
         state = json.loads(state_path.read_text())
+        if not (out_dir / "best.keras").exists():
+            # A checkpoint brought back without best.keras (size limits): the next epoch starts the race again.
+            state["best_val_accuracy"] = -1.0
         print(f"resuming {out_dir} after epoch {state['epoch']} "
               f"(best val accuracy {state['best_val_accuracy']:.4f} at epoch {state['best_epoch']})", file=sys.stderr)
 
     start = int(state["epoch"])
     if start < config["epochs"]:
-        dataset, steps = make_train_dataset(train_split, weights, config, start)
+        batches = make_train_batches(train_split, weights, config, start)
+        steps = batches.steps_per_epoch
         if start > 0:
             model = keras.models.load_model(ckpt_path)
+            # A checkpoint keeps the compile settings of the backend that wrote it: one from a JAX
+            # run asks for XLA, which made TensorFlow's CPU steps 6x slower here (1.8 s vs 0.28 s).
+            model.jit_compile = jit_compile_setting()
         else:
             model = build_and_compile(config, steps)
             if config["init_from"]:
@@ -343,13 +301,17 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
         if start == 0:
             model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr))
         valid = (valid_split.images[..., None].astype(np.float32), valid_split.targets)
-        model.fit(dataset, epochs=config["epochs"], initial_epoch=start, steps_per_epoch=steps,
-                  validation_data=valid, validation_batch_size=256, verbose=0,
+        model.fit(iter(batches), epochs=config["epochs"], initial_epoch=start, steps_per_epoch=steps,
+                  validation_data=valid, validation_batch_size=256, verbose=0, shuffle=False,
                   callbacks=[make_progress_callback(steps, config["epochs"]), make_epoch_callback(out_dir, state)])
     print(f"training done: {state['epoch']} epochs, {state['train_seconds'] / 60:.1f} min of training, "
           f"best val accuracy {state['best_val_accuracy']:.4f} at epoch {state['best_epoch']}", file=sys.stderr)
     best = out_dir / "best.keras"
-    if config.get("export", True):
+    if config.get("export", True) and keras.backend.backend() != "tensorflow":
+        print(f"not exporting: TFLite export needs the TensorFlow backend, this run used "
+              f"{keras.backend.backend()}; run `python -m training.export {best}` where TensorFlow is installed",
+              file=sys.stderr)
+    elif config.get("export", True):
         from training.export import export_all
 
         export_all(best, out_dir, data_root=data_root, config=config)
@@ -362,9 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="run folder (default runs/<config name>)")
     parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
     parser.add_argument("--epochs", type=int, help="override the config's epoch count")
+    parser.add_argument("--no-export", action="store_true", help="skip the TFLite export at the end")
     args = parser.parse_args(argv)
     try:
         overrides = {"epochs": args.epochs} if args.epochs else {}
+        if args.no_export:
+            overrides["export"] = False
         config = load_config(args.config, overrides)
         out_dir = Path(args.out) if args.out else REPO_DIR / "runs" / config["name"]
         train(config, out_dir, args.data)

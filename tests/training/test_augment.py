@@ -1,0 +1,77 @@
+"""Training augmentation and the batch stream, on real FER+ faces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.augment import Augmenter, TrainBatches
+from training.data.ferplus import load_split
+
+
+@pytest.fixture(scope="module")
+def faces(ferplus_root) -> np.ndarray:
+    return load_split("valid", "majority", ferplus_root.parent).images[:256]
+
+
+def test_no_augmentation_is_the_identity(faces):
+    out = Augmenter(flip=False)(faces[:16], np.random.default_rng(0))
+    assert out.shape == (16, 48, 48, 1) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[..., 0], faces[:16].astype(np.float32))
+
+
+def test_flip_only_mirrors_some_faces_and_keeps_the_rest(faces):
+    out = Augmenter(flip=True)(faces[:64], np.random.default_rng(0))[..., 0]
+    same = [np.array_equal(o, f) for o, f in zip(out, faces[:64].astype(np.float32))]
+    mirrored = [np.array_equal(o, f[:, ::-1]) for o, f in zip(out, faces[:64].astype(np.float32))]
+    assert all(s or m for s, m in zip(same, mirrored))
+    assert 10 < sum(mirrored) < 54     # about half, seed-fixed
+
+
+def test_full_augmentation_changes_pixels_but_keeps_the_face(faces):
+    aug = Augmenter(flip=False, rotation_deg=10, zoom=0.1, translate=0.08, contrast=0.2, brightness=0.1)
+    out = aug(faces[:64], np.random.default_rng(1))[..., 0]
+    assert out.min() >= 0.0 and out.max() <= 255.0
+    original = faces[:64].astype(np.float32)
+    assert np.abs(out - original).mean() > 3.0
+    corr = [np.corrcoef(o.ravel(), f.ravel())[0, 1] for o, f in zip(out, original)]
+    assert np.median(corr) > 0.6     # still the same face, not noise
+
+
+def test_random_erasing_blanks_a_rectangle(faces):
+    out = Augmenter(flip=False, erase_prob=1.0)(faces[:8], np.random.default_rng(2))[..., 0]
+    changed = out != faces[:8].astype(np.float32)
+    for mask in changed:
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        assert 8 <= rows.size <= 20 and 8 <= cols.size <= 20
+
+
+def _stream(faces, start_epoch=0, workers=2):
+    targets = np.eye(8, dtype=np.float32)[np.arange(len(faces)) % 8]
+    weights = np.linspace(0.5, 2.0, len(faces)).astype(np.float32)
+    aug = Augmenter(flip=True, rotation_deg=10, zoom=0.1, translate=0.08, contrast=0.2, brightness=0.1,
+                    erase_prob=0.2)
+    return TrainBatches(faces, targets, weights, aug, batch_size=64, seed=7, start_epoch=start_epoch, epochs=3,
+                        workers=workers, prefetch=3)
+
+
+def test_batches_are_reproducible_and_resume_sees_the_same_batches(faces):
+    full = list(_stream(faces, workers=1))
+    assert len(full) == 3 * (len(faces) // 64) == len(_stream(faces))
+    again = list(_stream(faces, workers=4))                  # thread count does not matter
+    resumed = list(_stream(faces, start_epoch=1, workers=3))  # a run resumed after epoch 1
+    for a, b in zip(full, again):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    assert len(resumed) == len(full) - len(faces) // 64
+    for a, b in zip(full[len(faces) // 64:], resumed):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_each_epoch_uses_every_face_at_most_once(faces):
+    stream = _stream(faces)
+    steps = stream.steps_per_epoch
+    for epoch in range(3):
+        order = stream.epoch_order(epoch)[: steps * 64]
+        assert len(set(order.tolist())) == steps * 64
+    assert not np.array_equal(stream.epoch_order(0), stream.epoch_order(1))

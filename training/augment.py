@@ -1,0 +1,104 @@
+"""Training-time augmentation and the batch stream, in NumPy and OpenCV.
+
+Backend-free on purpose: the same code feeds Keras on TensorFlow (this
+laptop's CPU) and on JAX or PyTorch (a GPU machine without TensorFlow), and
+every batch is a pure function of (seed, epoch, batch index), so a resumed
+run sees exactly the batches an uninterrupted one would have, whatever the
+backend or the number of worker threads.
+"""
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+SIZE = 48
+_CENTRE = (SIZE - 1) / 2.0
+
+
+class Augmenter:
+    """Random flip, rotation, zoom, shift (one affine warp, reflected borders),
+    contrast, brightness and random erasing, for (B, 48, 48) uint8 faces."""
+
+    def __init__(self, flip: bool = True, rotation_deg: float = 0.0, zoom: float = 0.0,
+                 translate: float = 0.0, contrast: float = 0.0, brightness: float = 0.0,
+                 erase_prob: float = 0.0) -> None:
+        self.flip, self.rotation_deg, self.zoom, self.translate = flip, rotation_deg, zoom, translate
+        self.contrast, self.brightness, self.erase_prob = contrast, brightness, erase_prob
+
+    def __call__(self, faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(B, 48, 48) uint8 -> (B, 48, 48, 1) float32 in 0..255."""
+        batch = len(faces)
+        out = np.empty((batch, SIZE, SIZE), np.float32)
+        angles = rng.uniform(-self.rotation_deg, self.rotation_deg, batch)
+        scales = 1.0 + rng.uniform(-self.zoom, self.zoom, batch)
+        shifts = rng.uniform(-self.translate, self.translate, (batch, 2)) * SIZE
+        flips = rng.random(batch) < 0.5 if self.flip else np.zeros(batch, bool)
+        warp = bool(self.rotation_deg or self.zoom or self.translate)
+        for i in range(batch):
+            face = faces[i, :, ::-1] if flips[i] else faces[i]
+            if warp:
+                matrix = cv2.getRotationMatrix2D((_CENTRE, _CENTRE), float(angles[i]), float(scales[i]))
+                matrix[:, 2] += shifts[i]
+                face = cv2.warpAffine(np.ascontiguousarray(face), matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT_101)
+            out[i] = face
+        if self.contrast:
+            factor = rng.uniform(1 - self.contrast, 1 + self.contrast, (batch, 1, 1)).astype(np.float32)
+            mean = out.mean(axis=(1, 2), keepdims=True)
+            out = (out - mean) * factor + mean
+        if self.brightness:
+            out += rng.uniform(-self.brightness, self.brightness, (batch, 1, 1)).astype(np.float32) * 255.0
+        if self.erase_prob:
+            # One rectangle (8..20 px a side) of noise on each chosen face.
+            for i in np.flatnonzero(rng.random(batch) < self.erase_prob):
+                h, w = rng.integers(8, 21, 2)
+                top, left = rng.integers(0, SIZE - h + 1), rng.integers(0, SIZE - w + 1)
+                out[i, top:top + h, left:left + w] = rng.uniform(0, 255, (h, w))
+        np.clip(out, 0.0, 255.0, out=out)
+        return out[..., None]
+
+
+class TrainBatches:
+    """(images, targets, sample weights) batches for epochs start..epochs-1, in order.
+
+    Whole batches only (TF 2.21 + oneDNN crashed on a partial last batch).
+    Batches are made ahead by a few threads (OpenCV and NumPy release the GIL)
+    so the accelerator or the training threads never wait on augmentation.
+    """
+
+    def __init__(self, images: np.ndarray, targets: np.ndarray, sample_weights: np.ndarray,
+                 augmenter: Augmenter, batch_size: int, seed: int, start_epoch: int, epochs: int,
+                 workers: int = 2, prefetch: int = 8) -> None:
+        self.images, self.targets, self.sample_weights = images, targets, sample_weights
+        self.augmenter, self.batch_size, self.seed = augmenter, batch_size, seed
+        self.start_epoch, self.epochs = start_epoch, epochs
+        self.steps_per_epoch = len(images) // batch_size
+        self.workers, self.prefetch = max(1, workers), max(1, prefetch)
+
+    def __len__(self) -> int:
+        return self.steps_per_epoch * max(0, self.epochs - self.start_epoch)
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+
+    def _make(self, idx: np.ndarray, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, epoch, step, 1])
+        return self.augmenter(self.images[idx], rng), self.targets[idx], self.sample_weights[idx]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        bs = self.batch_size
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="augment") as pool:
+            pending: deque = deque()
+            for epoch in range(self.start_epoch, self.epochs):
+                order = self.epoch_order(epoch)
+                for step in range(self.steps_per_epoch):
+                    idx = np.sort(order[step * bs:(step + 1) * bs])
+                    pending.append(pool.submit(self._make, idx, epoch, step))
+                    if len(pending) >= self.prefetch:
+                        yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
