@@ -91,3 +91,70 @@ def test_model_accuracy_is_read_from_the_sidecar_metrics(seed_model):
     sidecar = {"metrics": {"parity": {"accuracy": 0.81, "size_bytes": 1}, "keras_accuracy": 0.82}}
     assert model_accuracy(sidecar) == 0.81
     assert model_accuracy({"metrics": {"accuracy": 0.7, "parity": {"accuracy": 0.81}}}) == 0.7
+
+
+def _video_of(photos, tmp_path):
+    """A real 640x480 video file made from real photos (each a few frames)."""
+    import cv2
+
+    from gui_fakes import place_on_canvas
+    from kise_desktop.core.sources import load_image
+
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for p in photos:
+        for _ in range(3):
+            writer.write(place_on_canvas(load_image(p))[0])
+    writer.release()
+    return path
+
+
+def test_feeder_delivers_every_video_frame_in_order_then_ends(dlib_faces_dir, tmp_path):
+    import threading
+
+    from kise_desktop.core.sources import open_source
+    from kise_desktop.gui.worker import FrameFeeder, bgr_to_qimage
+
+    photos = sorted(dlib_faces_dir.glob("*.jpg"))[:4]
+    source = open_source(str(_video_of(photos, tmp_path)))
+    feeder = FrameFeeder(source, threading.Event(), lambda img: bgr_to_qimage(img, (320, 240)), latest_only=False)
+    timestamps, sizes = [], set()
+    try:
+        while True:
+            item = feeder.take(2.0)
+            assert item is not None, "the feeder stalled"
+            frame, image, grab_ms = item
+            timestamps.append(frame.timestamp)
+            sizes.add((image.width(), image.height()))
+            assert grab_ms >= 0.0
+    except StopIteration:
+        pass
+    feeder.close()
+    assert len(timestamps) == 3 * len(photos)
+    assert timestamps == sorted(timestamps)
+    assert sizes == {(320, 240)}          # scaled for display on the feeder thread
+
+
+def test_feeder_keeps_only_the_newest_camera_frame_and_reports_unplugging(dlib_faces_dir):
+    import threading
+    import time
+
+    import pytest
+
+    from kise_desktop.core.sources import SourceError
+    from kise_desktop.gui.worker import FrameFeeder, bgr_to_qimage
+    from gui_fakes import FakeCamera
+
+    camera = FakeCamera(sorted(dlib_faces_dir.glob("*.jpg"))[:2], fps=100.0, fail_after=30)
+    feeder = FrameFeeder(camera, threading.Event(), lambda img: bgr_to_qimage(img), latest_only=True)
+    time.sleep(0.15)                      # a slow consumer: frames pile up at the camera
+    assert feeder.take(1.0) is not None
+    assert camera.delivered >= 5           # many were delivered...
+    taken = 1
+    with pytest.raises(SourceError, match="stopped delivering"):
+        while True:
+            if feeder.take(1.0) is not None:
+                taken += 1
+    assert taken < camera.delivered        # ...but stale ones were dropped, not queued
+    feeder.close()
+    assert camera.closed.is_set()          # released by the feeder thread itself
