@@ -5,11 +5,9 @@ frame, runs the core `Pipeline` (one per detector, sharing the classifier, so
 "compare" mode runs Haar and HOG on the very same frame) and publishes a
 `Packet` of plain data: a copied QImage of the frame plus the `FrameResult`s.
 
-Sources are read by a small feeder thread that also scales each frame for
-display, concurrently with detection (video files: a short in-order queue).
 Latest frame wins twice over:
-* for cameras the feeder keeps only the newest frame, so a slow pipeline
-  never works through a backlog of stale driver buffers;
+* cameras are read by a small grabber thread that keeps only the newest frame,
+  so a slow pipeline never works through a backlog of stale driver buffers;
 * a packet is put in a one-slot mailbox; the `packet_ready` signal is emitted
   only when the slot was empty, so at most one queued event exists however
   slow the GUI is, and the GUI takes whatever is newest when it gets there.
@@ -28,7 +26,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
@@ -167,78 +165,50 @@ def bgr_to_qimage(frame_bgr: np.ndarray, fit: tuple[int, int] | None = None) -> 
     return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_RGB32).copy()
 
 
-class FrameFeeder:
-    """Reads a camera or video on its own thread and prepares each frame for display there.
+class LatestFrameGrabber:
+    """Reads a camera-like iterator on its own thread and keeps only the newest frame."""
 
-    Decoding and the display conversion (scaling to the view, a QImage) run
-    here, concurrently with detection on the worker thread, instead of in
-    series with it: on a 2-core laptop that is 1-3 ms of a ~20 ms frame.
-    * latest_only (cameras): keeps only the newest frame, so a slow pipeline
-      never works through a backlog of stale driver buffers;
-    * otherwise (video files): a queue of `depth` frames, every frame in order.
-    """
-
-    def __init__(self, source: Any, stop: threading.Event, prepare: Callable[[np.ndarray], QImage],
-                 latest_only: bool, depth: int = 2) -> None:
+    def __init__(self, source: Any, stop: threading.Event) -> None:
         self._source = source
         self._stop = stop
-        self._prepare = prepare
-        self._latest_only = latest_only
-        self._depth = max(1, depth)
         self._closed = threading.Event()
         self._cond = threading.Condition()
-        self._items: deque[tuple[Any, QImage, float]] = deque()
+        self._frame: Any = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="kise-feeder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="kise-grabber", daemon=True)
         self._thread.start()
-
-    def _stopping(self) -> bool:
-        return self._stop.is_set() or self._closed.is_set()
 
     def _run(self) -> None:
         it = iter(self._source)
         try:
-            while not self._stopping():
-                t0 = time.perf_counter()
+            while not (self._stop.is_set() or self._closed.is_set()):
                 frame = next(it)
-                grab_ms = (time.perf_counter() - t0) * 1000.0
-                item = (frame, self._prepare(frame.image_bgr), grab_ms)
                 with self._cond:
-                    if self._latest_only:
-                        self._items.clear()
-                    while len(self._items) >= self._depth and not self._stopping():
-                        self._cond.wait(0.1)
-                    self._items.append(item)
-                    self._cond.notify_all()
+                    self._frame = frame
+                    self._cond.notify()
         except BaseException as exc:  # StopIteration, SourceError, ... handed to the reader
             with self._cond:
                 self._error = exc
-                self._cond.notify_all()
+                self._cond.notify()
         finally:
-            # The source is released by the thread that reads it, never under its feet.
+            # The camera is released by the thread that reads it, never under its feet.
             try:
                 self._source.close()
             except Exception:
                 pass
 
-    def take(self, timeout: float = 0.1) -> tuple[Any, QImage, float] | None:
-        """(frame, display image, grab ms) of the next frame, or None if none came within
-        `timeout`; once the queue is empty, re-raises the source's error (StopIteration at the end)."""
+    def take(self, timeout: float = 0.1) -> Any:
+        """The newest unseen frame, or None if none came within `timeout`; re-raises the source's error."""
         with self._cond:
-            if not self._items and self._error is None:
+            if self._frame is None and self._error is None:
                 self._cond.wait(timeout)
-            if self._items:
-                item = self._items.popleft()
-                self._cond.notify_all()
-                return item
-            if self._error is not None:
+            frame, self._frame = self._frame, None
+            if frame is None and self._error is not None:
                 raise self._error
-            return None
+            return frame
 
     def close(self, join_timeout: float = 2.0) -> None:
         self._closed.set()
-        with self._cond:
-            self._cond.notify_all()
         self._thread.join(join_timeout)
 
 
@@ -275,7 +245,8 @@ class AnalysisWorker(QObject):
         # source state
         self._request: SourceRequest | None = None
         self._source: Any = None
-        self._feeder: FrameFeeder | None = None
+        self._iter: Iterator | None = None
+        self._grabber: LatestFrameGrabber | None = None
         self._source_kind = ""
         self._photo_index = 0
         self._photo_dirty = False
@@ -337,7 +308,7 @@ class AnalysisWorker(QObject):
                             self._process_photo()
                         else:
                             self._idle_wait(0.2)
-                    elif self._feeder is not None:
+                    elif self._iter is not None or self._grabber is not None:
                         self._process_stream_frame()
                     else:
                         self._idle_wait(0.2)
@@ -435,14 +406,16 @@ class AnalysisWorker(QObject):
             self._photo_dirty = True
             self._emit_state(STATE_RUNNING, kind="photos", count=len(frames))
             return
-        self._feeder = FrameFeeder(source, self._stop, self._display_image,
-                                   latest_only=self._source_kind == "camera")
+        if self._source_kind == "camera":
+            self._grabber = LatestFrameGrabber(source, self._stop)
+        else:
+            self._iter = iter(source)
         self._emit_state(STATE_RUNNING, kind=self._source_kind)
 
     def _close_source(self) -> None:
-        if self._feeder is not None:
-            self._feeder.close()          # the feeder thread closes the source itself
-            self._feeder = None
+        if self._grabber is not None:
+            self._grabber.close()          # the grabber thread closes the source itself
+            self._grabber = None
             self._source = None
         if self._source is not None:
             try:
@@ -450,17 +423,19 @@ class AnalysisWorker(QObject):
             except Exception:
                 pass
             self._source = None
+        self._iter = None
         self._source_kind = ""
         self._photo_frames = None
 
-    def _display_image(self, frame_bgr: np.ndarray) -> QImage:
-        """Runs on the feeder thread: the frame scaled to the view's current size."""
-        return bgr_to_qimage(frame_bgr, self._display_box)
+    def _next_frame(self) -> Any:
+        if self._grabber is not None:
+            return self._grabber.take(0.1)
+        return next(self._iter)
 
     def _process_stream_frame(self) -> None:
-        assert self._feeder is not None
+        t0 = time.perf_counter()
         try:
-            item = self._feeder.take(0.1)
+            frame = self._next_frame()
         except StopIteration:
             if self._source_kind == "camera":
                 self._close_source()
@@ -475,15 +450,14 @@ class AnalysisWorker(QObject):
             self._close_source()
             self._emit_state(STATE_LOST if self._request and self._request.is_camera else STATE_ENDED, str(exc))
             return
-        if item is None:          # the source had nothing new yet
+        if frame is None:          # camera had nothing new yet
             return
-        frame, display_image, grab_ms = item
+        grab_ms = (time.perf_counter() - t0) * 1000.0
         self._frame_no += 1
         if self._source_kind == "video" and self.pace_video:
             self._pace(frame.timestamp)
         self._analyse(frame.image_bgr, frame.timestamp, getattr(frame, "name", ""), grab_ms,
-                      kind=self._source_kind, index=self._frame_no, count=0, photo=False,
-                      display_image=display_image)
+                      kind=self._source_kind, index=self._frame_no, count=0, photo=False)
 
     def _pace(self, timestamp: float) -> None:
         """Play a video no faster than real time (off for benchmarks)."""
@@ -517,7 +491,7 @@ class AnalysisWorker(QObject):
 
     # ------------------------------------------------------------- analysis
     def _analyse(self, image: np.ndarray, timestamp: float, name: str, grab_ms: float, *,
-                 kind: str, index: int, count: int, photo: bool, display_image: QImage | None = None) -> None:
+                 kind: str, index: int, count: int, photo: bool) -> None:
         panels: list[Panel] = []
         timings: dict[str, float] = {"grab": grab_ms, "detect": 0.0, "classify": 0.0}
         if self._classifier is not None:
@@ -531,7 +505,7 @@ class AnalysisWorker(QObject):
                 timings["detect"] += float(tm.get("detect", 0.0))
                 timings["classify"] += float(tm.get("classify", 0.0)) + float(tm.get("crop", 0.0))
                 timings["pipeline"] = timings.get("pipeline", 0.0) + float(tm.get("total", 0.0))
-        qimage = display_image if display_image is not None else bgr_to_qimage(image, self._display_box)
+        qimage = bgr_to_qimage(image, self._display_box)
         now = time.perf_counter()
         timings["total"] = grab_ms + timings.get("pipeline", 0.0)
         self._rate.tick(now)

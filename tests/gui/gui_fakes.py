@@ -20,7 +20,7 @@ class FakeCamera:
     """A FrameSource-like camera that plays real photos on a 640x480 canvas.
 
     `fail_after` frames, it raises SourceError as CameraSource does when a
-    camera is unplugged. Thread-safe enough for the worker's feeder thread.
+    camera is unplugged. Thread-safe enough for the worker's grabber thread.
     """
 
     kind = "camera"
