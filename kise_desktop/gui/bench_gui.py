@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kise_desktop.core.classifier import EmotionClassifier
-    from kise_desktop.gui.app import load_fonts
+    from kise_desktop.gui.app import prepare_app
     from kise_desktop.gui.main_window import BUNDLED_MODEL, find_sidecar
     from kise_desktop.paths import REPO_DIR
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         model = str(BUNDLED_MODEL if BUNDLED_MODEL.is_file() else seed)
     sidecar = args.sidecar or (str(find_sidecar(Path(model))) if find_sidecar(Path(model)) else None)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    load_fonts(app)
+    prepare_app(app)
     classifier = EmotionClassifier(model, sidecar)
     print(f"model: {classifier.name}; video: {args.video}; {os.cpu_count()} CPUs; "
           f"loadavg {os.getloadavg()[0]:.2f}", flush=True)
