@@ -2,9 +2,7 @@
 # Train several configs at once on a borrowed GPU machine that has JAX but no
 # TensorFlow, then bring each run folder back as one tar for export here.
 #
-# Here, first:
-#   python -m training.device_pack pack .devdata        # FER+ train/valid, lossless, ~52 MB
-#   pip download keras namex optree wheels into .whl/   # see README "Training on a GPU"
+# Here, first: bash scripts/pack_for_gpu.sh   (FER+ train/valid into .devdata/, Keras wheels into .whl/)
 # There (repo root, $OUT = files to bring back):
 #   BUDGET_S=470 bash scripts/train_on_gpu.sh training/configs/A.json training/configs/B.json ...
 # Back here: tar -xf A.tar -C runs/ ; python -m training.train --config A.json resumes a run that

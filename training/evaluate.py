@@ -105,8 +105,14 @@ def latency_ms(classifier, image: np.ndarray, repeats: int = 300) -> float:
     return float(np.median(times) * 1000)
 
 
+def model_label(model_path: str | Path) -> str:
+    """A short name that tells models of the same file name apart: runs/<run>/x.tflite -> <run>/x."""
+    path = Path(model_path)
+    return path.stem if path.parent.name in ("models", "anchors", "") else f"{path.parent.name}/{path.stem}"
+
+
 def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: Path,
-                   tta_flip: bool = False, threads: int = 1) -> dict:
+                   tta_flip: bool = False, threads: int = 1, split: str = "test") -> dict:
     from kise_desktop.core.classifier import EmotionClassifier
 
     model_path, _, sidecar = spec.partition(":")
@@ -117,30 +123,30 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
         probs = 0.5 * (probs + np.concatenate(
             [classifier.predict(flipped[i:i + 256]) for i in range(0, len(images), 256)]))
     seven_class = "contempt" not in classifier.labels
-    report = {"model": model_path, "name": classifier.name, "classes": 7 if seven_class else 8,
+    report = {"model": model_path, "name": classifier.name, "split": split, "classes": 7 if seven_class else 8,
               "tta_flip": tta_flip, "latency_ms_batch1": latency_ms(classifier, images[0]),
               "size_bytes": Path(model_path).stat().st_size}
-    stem = Path(model_path).stem + ("_flip" if tta_flip else "")
+    stem = model_label(model_path).replace("/", "__") + ("_flip" if tta_flip else "")
     report["seven_class"] = classification_metrics(to_seed7(probs), to_seed7(labels), list(SEED_7CLASS_KEYS))
     if not seven_class:
         report["eight_class"] = classification_metrics(probs, labels, list(EMOTION_KEYS))
-        plot_confusion(report["eight_class"], f"{classifier.name} on FER+ test", out_dir / f"confusion_{stem}.png")
+        plot_confusion(report["eight_class"], f"{classifier.name} on FER+ {split}", out_dir / f"confusion_{stem}.png")
     else:
-        plot_confusion(report["seven_class"], f"{classifier.name} on FER+ test (7 classes)",
+        plot_confusion(report["seven_class"], f"{classifier.name} on FER+ {split} (7 classes)",
                        out_dir / f"confusion_{stem}.png")
     (out_dir / f"report_{stem}.json").write_text(json.dumps(report, indent=2))
     return report
 
 
 def print_reports(reports: list[dict]) -> None:
-    print(f"\nFER+ test set, majority labels ({reports[0]['seven_class']['images']} images)\n")
+    print(f"\nFER+ {reports[0].get('split', 'test')} set, majority labels ({reports[0]['seven_class']['images']} images)\n")
     header = f"{'model':<34} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} {'KB':>6}"
     print(header)
     print("-" * len(header))
     for r in reports:
         eight = r.get("eight_class")
         primary = eight or r["seven_class"]
-        name = Path(r["model"]).name + (" +flip" if r["tta_flip"] else "")
+        name = model_label(r["model"]) + (" +flip" if r["tta_flip"] else "")
         acc8 = f"{eight['accuracy']:.4f}" if eight else "-"
         f1_8 = f"{eight['macro_f1']:.4f}" if eight else "-"
         print(f"{name[:34]:<34} {r['classes']:>3} {acc8:>6} {f1_8:>6} "
@@ -150,12 +156,12 @@ def print_reports(reports: list[dict]) -> None:
     for r in reports:
         m = r.get("eight_class") or r["seven_class"]
         cells = ", ".join(f"{k} {v['recall']:.2f}" for k, v in m["per_class"].items())
-        print(f"  {Path(r['model']).name}: {cells}")
+        print(f"  {model_label(r['model'])}: {cells}")
     print("per-class precision:")
     for r in reports:
         m = r.get("eight_class") or r["seven_class"]
         cells = ", ".join(f"{k} {v['precision']:.2f}" for k, v in m["per_class"].items())
-        print(f"  {Path(r['model']).name}: {cells}")
+        print(f"  {model_label(r['model'])}: {cells}")
 
 
 def update_sidecar(spec: str, report: dict) -> None:
@@ -200,12 +206,17 @@ def main(argv: list[str] | None = None) -> int:
         images, labels = split.images, split.labels
         if args.limit:
             images, labels = images[: args.limit], labels[: args.limit]
-        reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads) for spec in args.models]
+        reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads, args.split)
+                   for spec in args.models]
     except (DataError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_reports(reports)
     if args.update_sidecar:
+        if args.split != "test" or args.limit:
+            print("error: --update-sidecar records full test-set figures only (no --split valid, no --limit)",
+                  file=sys.stderr)
+            return 2
         update_sidecar(args.models[0], reports[0])
     (out_dir / "summary.json").write_text(json.dumps(reports, indent=2))
     print(f"\nreports and confusion matrices in {out_dir}")
