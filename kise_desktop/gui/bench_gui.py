@@ -15,7 +15,9 @@ For each detector (the core's LIVE presets, as the app uses them):
    runs flat out: displayed fps (packets the GUI thread took and painted),
    worker fps, and a 20 ms QTimer's lateness (p50/p99/max) inside Qt's
    event loop as the GUI latency; RSS at the start and end of the timed part
-   (after the warm-up) and sampled every 10 s.
+   (after the warm-up) and sampled every 10 s; and where the time goes per
+   frame (worker: analyze, scaling for display; GUI thread: CPU, paint, plot).
+   `--hidden` runs the window hidden: the worker's rate when nothing is painted.
 Pipeline-only and GUI blocks alternate (`--rounds`), so a background load
 (e.g. a model training on the same 2 cores) weighs on both alike.
 No result is asserted: this prints a table (and writes JSON with --json).
@@ -73,7 +75,7 @@ def pipeline_block(video: str, detector: str, classifier, seconds: float) -> dic
 
 
 def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, seconds: float, warmup: float,
-              compare: bool = False, rss_every: float = 10.0) -> dict:
+              compare: bool = False, rss_every: float = 10.0, hidden: bool = False) -> dict:
     """The real window on the video (unpaced, looped), timed inside Qt's own event loop."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 
@@ -87,6 +89,8 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
                      camera_lister=lambda: [])
     win.resize(1280, 800)
     win.show()
+    if hidden:   # the worker runs, nothing is painted: the ceiling the GUI's own work is measured against
+        win.hide()
 
     loop = QEventLoop()
     clock = QElapsedTimer()
@@ -102,9 +106,13 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
             lateness.append(max(0.0, now - st["last"] - interval))
         st["last"] = now
 
+    def counters() -> dict:
+        return {"gui_cpu_ms": time.thread_time() * 1000.0, "paint_ms": win.view.paint_ms_total,
+                "plot_ms": win.history.refresh_ms_total, **dict(win.worker.busy_ms)}
+
     def begin() -> None:
         st.update(measuring=True, t0=time.perf_counter(), shown0=win.packets_shown,
-                  done0=win.worker.frames_processed)
+                  done0=win.worker.frames_processed, c0=counters())
         rss.append((0.0, rss_mb()))
         sampler.start()
         QTimer.singleShot(int(seconds * 1000), finish)
@@ -115,6 +123,7 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
     def finish() -> None:
         st.update(measuring=False, elapsed=time.perf_counter() - st["t0"], shown=win.packets_shown - st["shown0"],
                   done=win.worker.frames_processed - st["done0"])
+        st["busy_ms"] = {k: v - st["c0"][k] for k, v in counters().items()}   # GUI thread: this one
         sampler.stop()
         rss.append((round(st["elapsed"], 1), rss_mb()))
         loop.quit()
@@ -135,7 +144,7 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
     app.processEvents()
     Path(ini.name).unlink(missing_ok=True)
     return {"elapsed": st["elapsed"], "shown": st["shown"], "done": st["done"], "lateness": lateness,
-            "rss": rss}
+            "rss": rss, "busy_ms": st["busy_ms"]}
 
 
 def summarise(detector: str, pipes: list[dict], guis: list[dict]) -> dict:
@@ -154,6 +163,13 @@ def summarise(detector: str, pipes: list[dict], guis: list[dict]) -> dict:
     row["rss_mb"] = [r for g in guis for r in g["rss"]]
     row["rss_start_mb"] = guis[0]["rss"][0][1]
     row["rss_end_mb"] = guis[-1]["rss"][-1][1]
+    done, shown = sum(g["done"] for g in guis), sum(g["shown"] for g in guis)
+    busy = {k: sum(g["busy_ms"][k] for g in guis) for k in guis[0]["busy_ms"]}
+    row["per_frame_ms"] = {"worker_analyze": busy["analyze"] / max(1, done),
+                           "worker_display_scaling": busy["display"] / max(1, done),
+                           "gui_thread_cpu": busy["gui_cpu_ms"] / max(1, shown),
+                           "gui_paint": busy["paint_ms"] / max(1, shown),
+                           "gui_plot_refresh": busy["plot_ms"] / max(1, shown)}
     return row
 
 
@@ -172,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="TFLite model (default: the bundled one, else the seed's)")
     p.add_argument("--sidecar")
     p.add_argument("--skip-pipeline", action="store_true", help="only the GUI run (e.g. the long memory run)")
+    p.add_argument("--hidden", action="store_true",
+                   help="hide the window: the worker's rate when the GUI paints nothing (the ceiling)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
 
@@ -200,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 pipes.append(pipeline_block(args.video, det, classifier, args.seconds))
             guis.append(gui_block(app, "" if det == "idle" else args.video, "hog" if det == "hog" else "haar",
                                   model, sidecar,
-                                  args.seconds, args.warmup, compare=det == "compare"))
+                                  args.seconds, args.warmup, compare=det == "compare", hidden=args.hidden))
             print(f"[{det}] round {rnd + 1}/{args.rounds}: "
                   + (f"pipeline {pipes[-1]['frames'] / pipes[-1]['seconds']:.1f} fps, " if pipes else "")
                   + f"GUI displayed {guis[-1]['shown'] / guis[-1]['elapsed']:.1f} fps", flush=True)
@@ -218,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['displayed_fps']:.1f} | " + (f"{r['displayed_fps'] / pf:.2f}" if pf else "-")
               + f" | {r['worker_fps']:.1f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f} "
               f"| {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} | {r['gui_seconds']:.0f} |")
+    print()
+    print("| detector | worker: analyze ms/frame | worker: scale for display ms/frame | GUI thread CPU ms/frame "
+          "| of which paint | of which plot refresh (10 Hz) |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        b = r["per_frame_ms"]
+        print(f"| {r['detector']} | {b['worker_analyze']:.2f} | {b['worker_display_scaling']:.2f} "
+              f"| {b['gui_thread_cpu']:.2f} | {b['gui_paint']:.2f} | {b['gui_plot_refresh']:.2f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"model": classifier.name, "video": args.video,
                                                "results": results}, indent=2), encoding="utf-8")

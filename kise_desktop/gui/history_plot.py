@@ -7,6 +7,8 @@ frame rate; curves are created once and only get `setData`.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
@@ -69,6 +71,7 @@ class HistoryPlot(QWidget):
         self.seconds = float(seconds)
         self.buffer = RingBuffer(capacity, NUM_EMOTIONS)
         self.points_received = 0
+        self.refresh_ms_total = 0.0     # for the benchmark's per-frame breakdown
         self._dirty = False
         self._lang = lang
         self.plot = pg.PlotWidget(background="w")
@@ -126,6 +129,11 @@ class HistoryPlot(QWidget):
     def refresh(self) -> None:
         if not self._dirty:
             return
+        t0 = time.perf_counter()
+        self._redraw()
+        self.refresh_ms_total += (time.perf_counter() - t0) * 1000.0
+
+    def _redraw(self) -> None:
         self._dirty = False
         last = self.buffer.last_time
         if last is None:

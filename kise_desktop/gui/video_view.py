@@ -60,6 +60,7 @@ class VideoView(QWidget):
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
         self.notice = ""                # e.g. "no emotion model": painted over the top of the frame
         self.last_paint_ms = 0.0
+        self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
 
     # data -------------------------------------------------------------
@@ -139,6 +140,7 @@ class VideoView(QWidget):
             p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.notice)
         p.end()
         self.last_paint_ms = (time.perf_counter() - t0) * 1000.0
+        self.paint_ms_total += self.last_paint_ms
         self.frames_painted += 1
 
     def _paint_caption(self, p: QPainter, rect: QRectF, panel) -> None:
