@@ -11,10 +11,10 @@ from kise_desktop.emotions import EMOTION_KEYS, EMOTIONS
 from training.data.ferplus import load_split
 
 SLICE = 1000  # the first 1,000 FER+ test images (majority labels)
-# Measured 84.7% on this slice with the bundled int8 model
+# Measured 86.5% on this slice with the bundled int8 model
 # (python -m training.evaluate resources/models/kise_emotion.tflite --limit 1000);
 # chance is 12.5%, always-neutral 35%. A few points of slack for other CPUs' float rounding.
-MIN_ACCURACY = 0.80
+MIN_ACCURACY = 0.83
 
 
 def test_bundled_model_scores_well_above_chance(bundled_model, ferplus_root):
