@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QRegion
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kise_desktop.emotions import EMOTIONS
@@ -26,6 +26,16 @@ CAPTION_H = 24.0
 
 def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
     return QColor(rgb[0], rgb[1], rgb[2], alpha)
+
+
+# Built once: painting runs on the GUI thread for every frame, and each Qt object made
+# there is Python work that the worker thread waits for (the GIL).
+_EMOTION_COLORS = [_qcolor(e.color_rgb) for e in EMOTIONS]
+_EMOTION_PENS = {width: [QPen(c, width) for c in _EMOTION_COLORS] for width in (2, 3)}
+_LABEL_TEXT_COLORS = [QColor(0, 0, 0) if sum(e.color_rgb) > 400 else QColor(255, 255, 255) for e in EMOTIONS]
+_SELECTED_PEN = QPen(QColor(255, 255, 255), 5)
+_BAR_BACKGROUND = QColor(0, 0, 0, 160)
+_VIEW_BACKGROUND = QColor(24, 24, 28)
 
 
 def panel_box(width: int, height: int, panels: int) -> tuple[int, int]:
@@ -59,6 +69,7 @@ class VideoView(QWidget):
         self._timings: dict[str, float] = {}
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
         self.notice = ""                # e.g. "no emotion model": painted over the top of the frame
+        self._font_cache: dict[float, tuple[QFont, QFontMetricsF]] = {}
         self.last_paint_ms = 0.0
         self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
@@ -114,16 +125,22 @@ class VideoView(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         t0 = time.perf_counter()
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(24, 24, 28))
         self._layout = self._compute_layout()
-        if self._image is not None:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._image is None:
+            p.fillRect(self.rect(), _VIEW_BACKGROUND)
+        else:
+            # Fill only around the image(s): the frame covers the rest.
+            covered = QRegion()
+            for rect, _ in self._layout:
+                covered = covered.united(rect.toAlignedRect())
+            for r in QRegion(self.rect()).subtracted(covered):
+                p.fillRect(r, _VIEW_BACKGROUND)
             panels = self._panels or [None]
             for (rect, scale), panel in zip(self._layout, panels):
                 if abs(rect.width() - self._image.width()) <= 1 and abs(rect.height() - self._image.height()) <= 1:
                     p.drawImage(rect.topLeft(), self._image)       # already the right size: a plain blit
                 else:
+                    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                     p.drawImage(rect, self._image)
                 if panel is not None:
                     self._paint_faces(p, rect, scale, panel.result.faces)
@@ -155,23 +172,30 @@ class VideoView(QWidget):
         cap = QRectF(rect.left(), rect.top() - CAPTION_H, rect.width(), CAPTION_H)
         p.drawText(cap, Qt.AlignmentFlag.AlignCenter, text)
 
+    def _face_font(self, scale: float) -> tuple[QFont, QFontMetricsF]:
+        size = round(max(8.0, min(12.0, 9.0 + scale * 2)) * 2) / 2      # half points: a handful of fonts
+        cached = self._font_cache.get(size)
+        if cached is None or cached[0].family() != self.font().family():
+            font = QFont(self.font())
+            font.setPointSizeF(size)
+            font.setBold(True)
+            cached = self._font_cache[size] = (font, QFontMetricsF(font))
+        return cached
+
     def _paint_faces(self, p: QPainter, rect: QRectF, scale: float, faces: list) -> None:
-        font = QFont(self.font())
-        font.setPointSizeF(max(8.0, min(12.0, 9.0 + scale * 2)))
-        font.setBold(True)
+        font, fm = self._face_font(scale)
         p.setFont(font)
-        fm = QFontMetricsF(font)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         for face in faces:
             x, y, w, h = face.box
             box = QRectF(rect.left() + x * scale, rect.top() + y * scale, w * scale, h * scale)
-            emo = EMOTIONS[face.label_index]
-            color = _qcolor(emo.color_rgb)
+            k = face.label_index
+            emo = EMOTIONS[k]
             selected = self.selected_track is not None and face.track_id == self.selected_track
             if selected:
-                p.setPen(QPen(QColor(255, 255, 255), 5))
+                p.setPen(_SELECTED_PEN)
                 p.drawRect(box)
-            p.setPen(QPen(color, 3 if selected else 2))
-            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(_EMOTION_PENS[3 if selected else 2][k])
             p.drawRect(box)
             # label above the box (below it if there is no room)
             text = f"{emo.name(self.lang)} {face.confidence * 100:.0f}%"
@@ -179,20 +203,19 @@ class VideoView(QWidget):
             ty = box.top() - th if box.top() - th >= rect.top() else box.bottom() + 10
             tx = min(max(box.left(), rect.left()), rect.right() - tw)
             label = QRectF(tx, ty, tw, th)
-            p.fillRect(label, color)
-            p.setPen(QColor(0, 0, 0) if sum(emo.color_rgb) > 400 else QColor(255, 255, 255))
+            p.fillRect(label, _EMOTION_COLORS[k])
+            p.setPen(_LABEL_TEXT_COLORS[k])
             p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
             # probability bar: one segment per emotion, width proportional to probability
             bar_h = max(4.0, min(9.0, box.height() * 0.08))
             by = box.bottom() + 2 if ty < box.top() else box.top() - bar_h - 2
             bx = box.left()
-            probs = np.asarray(face.smoothed, dtype=np.float64)
-            total = float(probs.sum()) or 1.0
-            p.fillRect(QRectF(bx, by, box.width(), bar_h), QColor(0, 0, 0, 160))
-            for i, prob in enumerate(probs):
-                seg = box.width() * float(prob) / total
-                if seg > 0.2:
-                    p.fillRect(QRectF(bx, by, seg, bar_h), _qcolor(EMOTIONS[i].color_rgb))
+            probs = face.smoothed
+            total = float(np.sum(probs)) or 1.0
+            p.fillRect(QRectF(bx, by, box.width(), bar_h), _BAR_BACKGROUND)
+            for i, seg in enumerate((box.width() / total) * np.asarray(probs, dtype=np.float64)):
+                if seg > 0.5:
+                    p.fillRect(QRectF(bx, by, float(seg), bar_h), _EMOTION_COLORS[i])
                     bx += seg
 
     # interaction ------------------------------------------------------
