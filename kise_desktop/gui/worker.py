@@ -183,11 +183,6 @@ class DisplayConverter:
         return image
 
 
-def bgr_to_qimage(frame_bgr: np.ndarray, fit: tuple[int, int] | None = None) -> QImage:
-    """One-off conversion (tests, photos); the worker keeps a DisplayConverter."""
-    return DisplayConverter()(frame_bgr, fit)
-
-
 class LatestFrameGrabber:
     """Reads a camera-like iterator on its own thread and keeps only the newest frame."""
 

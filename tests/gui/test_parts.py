@@ -91,3 +91,26 @@ def test_model_accuracy_is_read_from_the_sidecar_metrics(seed_model):
     sidecar = {"metrics": {"parity": {"accuracy": 0.81, "size_bytes": 1}, "keras_accuracy": 0.82}}
     assert model_accuracy(sidecar) == 0.81
     assert model_accuracy({"metrics": {"accuracy": 0.7, "parity": {"accuracy": 0.81}}}) == 0.7
+
+
+def test_display_converter_matches_a_plain_opencv_conversion(dlib_faces_dir):
+    import cv2
+
+    from kise_desktop.core.sources import load_image
+    from kise_desktop.gui.worker import DisplayConverter
+
+    photo = load_image(sorted(dlib_faces_dir.glob("*.jpg"))[0])
+    convert = DisplayConverter()                 # one converter, reused as the worker does
+    for image in (photo, cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)):
+        h, w = image.shape[:2]
+        for fit in ((w // 2, h // 2), (w * 3 // 2, h * 3 // 2), None):
+            qimage = convert(image, fit)
+            scale = 1.0 if fit is None else min(fit[0] / w, fit[1] / h)   # fits the box, keeps the aspect
+            size = (int(w * scale), int(h * scale))
+            assert (qimage.width(), qimage.height()) == size
+            expected = image if fit is None else cv2.resize(
+                image, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
+            expected = cv2.cvtColor(expected, cv2.COLOR_GRAY2BGRA if image.ndim == 2 else cv2.COLOR_BGR2BGRA)
+            got = np.frombuffer(qimage.constBits(), np.uint8).reshape(size[1], qimage.bytesPerLine())
+            np.testing.assert_array_equal(got[:, : size[0] * 4].reshape(size[1], size[0], 4)[..., :3],
+                                          expected[..., :3])
