@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a borrowed GPU machine (JAX, no TensorFlow, no network) needs to run
-# scripts/train_on_gpu.sh, in two folders git ignores (~56 MB; add them to .git/info/exclude):
+# scripts/train_on_gpu.sh, in two folders .gitignore keeps out of git (~56 MB):
 #   .devdata/  FER+ train/valid, lossless (python -m training.device_pack)
 #   .whl/      Keras and its two pure-Python/compiled helpers, for that machine's Python 3.12
 set -euo pipefail
