@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import cv2
-import numpy as np
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
 from kise_desktop.core.pipeline import Pipeline, settings_dict

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {fmt.upper()} {label}: {wall:.1f} s", file=sys.stderr)
         print(f"\nprepare throughput: {args.clips} clips x {args.frames} frames, {width}x{height}, "
               f"{os.cpu_count()} cores")
-        print(f"| format | mode | faces | command wall s | Ray startup s | faces/s (wall) | faces/s (after startup) |")
+        print("| format | mode | faces | command wall s | Ray startup s | faces/s (wall) | faces/s (after startup) |")
         print("|---|---|---:|---:|---:|---:|---:|")
         for fmt, label, numbers, wall in rows:
             print(f"| {fmt} | {label} | {numbers['faces']:.0f} | {wall:.1f} | {numbers['startup_s']:.1f} | "

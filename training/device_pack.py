@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.data.ferplus import SPLITS, DataError, ferplus_dir, load_raw_split, read_label_csv
+from training.data.ferplus import SPLITS, DataError, ferplus_dir, load_raw_split, one_line_errors, read_label_csv
 
 PACKED_SPLITS = ("train", "valid")
 PER_ROW = 100  # faces per mosaic row
@@ -59,6 +59,7 @@ def unpack(packed: Path, data_root: Path) -> None:
         print(f"{split}: {len(names)} faces -> {split_dir}", file=sys.stderr)
 
 
+@one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,14 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("packed", type=Path)
     u.add_argument("data_root", type=Path)
     args = parser.parse_args(argv)
-    try:
-        if args.command == "pack":
-            pack(args.out, args.data)
-        else:
-            unpack(args.packed, args.data_root)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "pack":
+        pack(args.out, args.data)
+    else:
+        unpack(args.packed, args.data_root)
     return 0
 
 

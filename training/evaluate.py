@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from kise_desktop.emotions import EMOTION_KEYS, NUM_EMOTIONS, SEED_7CLASS_KEYS, to_seed7
+from kise_desktop.core.classifier import ModelError
+from kise_desktop.emotions import EMOTION_KEYS, SEED_7CLASS_KEYS, to_seed7
 from kise_desktop.paths import REPO_DIR
-from training.data.ferplus import DataError, load_split
+from training.data.ferplus import DataError, load_split, one_line_errors
 
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
@@ -185,6 +185,7 @@ def update_sidecar(spec: str, report: dict) -> None:
     print(f"metrics written to {path}")
 
 
+@one_line_errors(ModelError)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate TFLite emotion models on the FER+ test set.")
     parser.add_argument("models", nargs="+", help="MODEL.tflite[:SIDECAR.json]")
@@ -197,26 +198,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-sidecar", action="store_true",
                         help="write the first model's test metrics into its JSON sidecar (for bundling)")
     args = parser.parse_args(argv)
-    from kise_desktop.core.classifier import ModelError
-
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        split = load_split(args.split, "majority", args.data)
-        images, labels = split.images, split.labels
-        if args.limit:
-            images, labels = images[: args.limit], labels[: args.limit]
-        reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads, args.split)
-                   for spec in args.models]
-    except (DataError, ModelError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    split = load_split(args.split, "majority", args.data)
+    images, labels = split.images, split.labels
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+    reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads, args.split)
+               for spec in args.models]
     print_reports(reports)
     if args.update_sidecar:
         if args.split != "test" or args.limit:
-            print("error: --update-sidecar records full test-set figures only (no --split valid, no --limit)",
-                  file=sys.stderr)
-            return 2
+            raise DataError("--update-sidecar records full test-set figures only (no --split valid, no --limit)")
         update_sidecar(args.models[0], reports[0])
     (out_dir / "summary.json").write_text(json.dumps(reports, indent=2))
     print(f"\nreports and confusion matrices in {out_dir}")

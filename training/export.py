@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 
 from kise_desktop.emotions import EMOTIONS, EMOTION_KEYS
 from kise_desktop.paths import MODELS_DIR
-from training.data.ferplus import DataError, load_split
+from training.data.ferplus import DataError, load_split, one_line_errors
 
 VARIANTS = ("float32", "float16", "int8")
 BUNDLE_NAME = "kise_emotion"
@@ -179,6 +178,7 @@ def bundle_model(tflite_path: Path, variant: str, config: dict | None, report: d
     return target
 
 
+@one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Export a Keras model to TFLite with parity checks.")
     parser.add_argument("model", nargs="+", help="a .keras file (e.g. runs/kise_sepnet/best.keras); "
@@ -191,18 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     model_paths = [Path(m) for m in args.model]
     for model_path in model_paths:
         if not model_path.is_file():
-            print(f"error: {model_path}: model file not found", file=sys.stderr)
-            return 2
+            raise DataError(f"{model_path}: model file not found")
     model_path = model_paths[0]
     out_dir = Path(args.out) if args.out else model_path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = model_path.parent / "config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else None
-    try:
-        export_all(model_paths, out_dir, args.data, config, args.bundle, fold_flip=not args.no_flip)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    export_all(model_paths, out_dir, args.data, config, args.bundle, fold_flip=not args.no_flip)
     return 0
 
 

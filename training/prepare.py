@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from training.data.aihub import REASONS, ClipRef, Options, discover, prepare_clip
-from training.data.ferplus import DataError
+from training.data.ferplus import DataError, one_line_errors
 from training.data.prepared import append_manifest, read_manifest, repair_output, shard_path, write_meta
 
 FORMAT_NAMES = {"aihub-a": "a", "aihub-b": "b"}
@@ -253,16 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = Options(face_check=args.face_check, min_size=args.min_size)
-    try:
-        report = run_prepare(FORMAT_NAMES[args.format], args.root, args.out, use_ray=not args.no_ray,
-                             address=args.address, num_cpus=args.num_cpus, options=options,
-                             progress=not args.quiet, delay=args.debug_clip_delay)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    report = run_prepare(FORMAT_NAMES[args.format], args.root, args.out, use_ray=not args.no_ray,
+                         address=args.address, num_cpus=args.num_cpus, options=options,
+                         progress=not args.quiet, delay=args.debug_clip_delay)
     print(report.format())
     return 0
 

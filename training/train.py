@@ -32,7 +32,7 @@ import numpy as np
 from kise_desktop.emotions import EMOTION_KEYS, NUM_EMOTIONS
 from kise_desktop.paths import REPO_DIR
 from training.augment import Augmenter, TrainBatches
-from training.data.ferplus import DataError, Split, load_split
+from training.data.ferplus import DataError, Split, load_split, one_line_errors
 
 DEFAULTS: dict = {
     "architecture": "kise_sepnet",
@@ -318,6 +318,7 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
     return best
 
 
+@one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="JSON config (see training/configs/)")
@@ -326,16 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="override the config's epoch count")
     parser.add_argument("--no-export", action="store_true", help="skip the TFLite export at the end")
     args = parser.parse_args(argv)
-    try:
-        overrides = {"epochs": args.epochs} if args.epochs else {}
-        if args.no_export:
-            overrides["export"] = False
-        config = load_config(args.config, overrides)
-        out_dir = Path(args.out) if args.out else REPO_DIR / "runs" / config["name"]
-        train(config, out_dir, args.data)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    overrides = {"epochs": args.epochs} if args.epochs else {}
+    if args.no_export:
+        overrides["export"] = False
+    config = load_config(args.config, overrides)
+    out_dir = Path(args.out) if args.out else REPO_DIR / "runs" / config["name"]
+    train(config, out_dir, args.data)
     return 0
 
 

@@ -17,10 +17,12 @@ about a second.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -36,6 +38,23 @@ _CACHE_VERSION = 1
 
 class DataError(Exception):
     """A user-facing data problem; the message names the file."""
+
+
+def one_line_errors(*extra: type[Exception]) -> Callable:
+    """Decorate a command's `main(argv) -> int`: a DataError (or one of `extra`) becomes
+    `error: <message>` on stderr and exit status 2, never a traceback."""
+    caught = (DataError, *extra)
+
+    def decorate(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def run(argv: list[str] | None = None) -> int:
+            try:
+                return main(argv)
+            except caught as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        return run
+    return decorate
 
 
 @dataclass
@@ -208,6 +227,7 @@ def load_split(split: str, mode: str = "majority", root: str | Path | None = Non
     return result
 
 
+@one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -215,12 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
     parser.add_argument("--mode", choices=MODES, default="majority")
     args = parser.parse_args(argv)
-    try:
-        for split in SPLITS:
-            load_split(split, args.mode, args.data, verbose=True)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    for split in SPLITS:
+        load_split(split, args.mode, args.data, verbose=True)
     return 0
 
 
