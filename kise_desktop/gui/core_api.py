@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError  # noqa: F401
 from kise_desktop.core.pipeline import Pipeline  # noqa: F401
-from kise_desktop.core.render import draw_results  # noqa: F401
-from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, list_images,  # noqa: F401
-                                      load_image, open_source)
+from kise_desktop.core.render import draw_results, place_labels  # noqa: F401
+from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401
+                                      list_images, load_image, open_source)
 from kise_desktop.core.types import FaceResult, FrameResult, HaarSettings, HogSettings  # noqa: F401
 from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG  # noqa: F401

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kise_desktop.emotions import EMOTIONS
 
+from .core_api import place_labels
 from .i18n import tr
 
 DETECTOR_NAMES = {"haar": "det_haar", "hog": "det_hog"}
@@ -186,22 +187,26 @@ class VideoView(QWidget):
         font, fm = self._face_font(scale)
         p.setFont(font)
         p.setBrush(Qt.BrushStyle.NoBrush)
+        boxes, texts, spots = [], [], []
         for face in faces:
             x, y, w, h = face.box
             box = QRectF(rect.left() + x * scale, rect.top() + y * scale, w * scale, h * scale)
+            text = f"{EMOTIONS[face.label_index].name(self.lang)} {face.confidence * 100:.0f}%"
+            tw, th = fm.horizontalAdvance(text) + 8, fm.height() + 2
+            # label above the box, below it (past the bar) if there is no room; clear of the other labels
+            spots.append(((box.left(), box.top() - th, tw, th), (box.left(), box.bottom() + 10, tw, th)))
+            boxes.append(box)
+            texts.append(text)
+        labels = place_labels(spots, (rect.left(), rect.top(), rect.width(), rect.height()),
+                              [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
+        for face, box, text, (tx, ty, tw, th) in zip(faces, boxes, texts, labels):
             k = face.label_index
-            emo = EMOTIONS[k]
             selected = self.selected_track is not None and face.track_id == self.selected_track
             if selected:
                 p.setPen(_SELECTED_PEN)
                 p.drawRect(box)
             p.setPen(_EMOTION_PENS[3 if selected else 2][k])
             p.drawRect(box)
-            # label above the box (below it if there is no room)
-            text = f"{emo.name(self.lang)} {face.confidence * 100:.0f}%"
-            tw, th = fm.horizontalAdvance(text) + 8, fm.height() + 2
-            ty = box.top() - th if box.top() - th >= rect.top() else box.bottom() + 10
-            tx = min(max(box.left(), rect.left()), rect.right() - tw)
             label = QRectF(tx, ty, tw, th)
             p.fillRect(label, _EMOTION_COLORS[k])
             p.setPen(_LABEL_TEXT_COLORS[k])

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 
 from kise_desktop.core.pipeline import Pipeline
 from kise_desktop.core.presets import PHOTO_HOG
-from kise_desktop.core.render import FONT_FILE, draw_results, font, label_text
+from kise_desktop.core.render import FONT_FILE, draw_results, font, label_text, place_labels
 from kise_desktop.core.types import FaceResult, FrameResult
 from kise_desktop.emotions import EMOTIONS
 
@@ -76,3 +76,60 @@ def test_no_faces_returns_an_unchanged_copy(group_photo):
     out = draw_results(group_photo, FrameResult([]))
     np.testing.assert_array_equal(out, group_photo)
     assert out is not group_photo
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def test_labels_of_faces_side_by_side_do_not_overlap():
+    # Two boxes 30 px apart with 80 px labels: the preferred spots (above each box) collide.
+    spots = [[(100, 80, 80, 16), (100, 200, 80, 16)], [(130, 84, 80, 16), (130, 204, 80, 16)]]
+    placed = place_labels(spots, (0, 0, 400, 300))
+    assert placed[0] == (100, 80, 80, 16)             # the first face keeps its spot
+    assert placed[1] == (130, 204, 80, 16)            # the second takes its next choice (below its box)
+    # A third face in the same row finds both its spots taken: its label is stacked above the others.
+    spots.append([(115, 82, 80, 16), (115, 202, 80, 16)])
+    placed = place_labels(spots, (0, 0, 400, 300))
+    assert not any(_overlap(a, b) for i, a in enumerate(placed) for b in placed[i + 1:])
+    assert placed[2][1] + placed[2][3] <= placed[0][1] and placed[2][0] == 115
+
+
+def test_labels_keep_off_other_faces_where_they_can():
+    # Face 1's label above its box would cover face 0 (standing behind, higher up): it goes below instead.
+    boxes = [(100, 50, 50, 50), (120, 110, 50, 50)]
+    spots = [[(100, 34, 80, 16), (100, 110, 80, 16)], [(120, 94, 80, 16), (120, 170, 80, 16)]]
+    assert place_labels(spots, (0, 0, 300, 300), boxes)[1] == (120, 170, 80, 16)
+    assert place_labels(spots, (0, 0, 300, 300))[1] == (120, 94, 80, 16)     # without boxes: above
+
+
+def test_labels_fall_back_below_and_stay_inside_the_frame():
+    # At the top edge there is no room above: the second choice (below the box) is taken.
+    placed = place_labels([[(5, -10, 60, 16), (5, 50, 60, 16)]], (0, 0, 100, 100))
+    assert placed == [(5, 50, 60, 16)]
+    # A label wider than the room left at the right edge is pulled back inside.
+    placed = place_labels([[(90, 40, 60, 16)]], (0, 0, 100, 100))
+    assert placed == [(40, 40, 60, 16)]
+    # No free spot at all: the label still gets its first in-frame spot (overlap rather than vanish).
+    full = [[(0, 0, 100, 50)], [(0, 50, 100, 50)], [(0, 0, 100, 50)]]
+    assert place_labels(full, (0, 0, 100, 100))[2] == (0, 0, 100, 50)
+
+
+def test_labels_of_real_crowded_faces_do_not_overlap(classifier, dlib_faces_dir):
+    from kise_desktop.core.sources import load_image
+
+    image = load_image(dlib_faces_dir / "2008_007676.jpg")          # seven faces, close together
+    faces = Pipeline(classifier, PHOTO_HOG).analyze(image).faces
+    assert len(faces) >= 5
+    height, width = image.shape[:2]
+    text_font = font(max(12, min(width, height) // 40))
+    spots = []
+    for face in faces:
+        x, y, w, h = face.box
+        _, _, right, bottom = text_font.getbbox(label_text(face.label_index, face.confidence, "en"))
+        spots.append([(x, y - bottom - 6, right + 6, bottom + 6), (x, y + 2, right + 6, bottom + 6)])
+    naive = [s[0] for s in spots]
+    assert any(_overlap(a, b) for i, a in enumerate(naive) for b in naive[i + 1:]), "photo no longer crowded"
+    placed = place_labels(spots, (0, 0, width, height), [f.box for f in faces])
+    assert not any(_overlap(a, b) for i, a in enumerate(placed) for b in placed[i + 1:])
+    assert all(0 <= x and x + w <= width and 0 <= y and y + h <= height for x, y, w, h in placed)
