@@ -281,6 +281,21 @@ class CameraSource(_CaptureSource):
         return Frame(image, time.monotonic() - self._start, self.label)
 
 
+V4L_SYSFS = Path("/sys/class/video4linux")
+
+
+def camera_name(index: int, sysfs: Path = V4L_SYSFS) -> str:
+    """The camera's own name ("Integrated Camera: Integrated C"), where the OS tells it, else "".
+
+    Linux lists it in sysfs, readable without opening (and so without taking) the
+    camera; OpenCV has no portable way to ask, so other systems get "".
+    """
+    try:
+        return (sysfs / f"video{int(index)}" / "name").read_text(encoding="utf-8", errors="replace").strip()
+    except (OSError, ValueError):
+        return ""
+
+
 def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
     """A camera (int or digit string), a video file, an image file or a folder of images."""
     if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):

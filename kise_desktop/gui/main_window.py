@@ -558,7 +558,9 @@ class MainWindow(QMainWindow):
         if not self._cameras:
             self.camera_combo.addItem(tr("no_cameras", self.lang), None)
         for i in self._cameras:
-            self.camera_combo.addItem(tr("camera_n", self.lang, n=i), i)
+            name = core.camera_name(i)
+            label = tr("camera_n", self.lang, n=i)
+            self.camera_combo.addItem(f"{label}: {name}" if name else label, i)
         self.start_camera_btn.setEnabled(bool(self._cameras))
         if hasattr(self, "side_scroll"):
             self._fit_side_panel()

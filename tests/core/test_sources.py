@@ -228,3 +228,14 @@ def test_camera_that_stops_mid_stream(monkeypatch, tmp_path, dlib_faces_dir):
     with pytest.raises(SourceError, match="camera 0: stopped"):
         next(source)
     source.close()
+
+
+def test_camera_name_comes_from_sysfs_and_is_empty_when_unknown(tmp_path):
+    from kise_desktop.core.sources import camera_name
+
+    # The layout Linux's video4linux class uses: /sys/class/video4linux/video0/name
+    (tmp_path / "video0").mkdir()
+    (tmp_path / "video0" / "name").write_text("Integrated Camera: Integrated C\n", encoding="utf-8")
+    assert camera_name(0, sysfs=tmp_path) == "Integrated Camera: Integrated C"
+    assert camera_name(1, sysfs=tmp_path) == ""            # no such device
+    assert isinstance(camera_name(0), str)                 # the real sysfs (or none) never raises
