@@ -28,3 +28,19 @@ def test_core_imports_no_qt_and_no_tensorflow():
 def test_app_never_imports_training_code():
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         assert "training" not in imported_modules(path), f"{path} imports training"
+
+
+def test_opencv_pool_sleeps_unless_the_user_says_otherwise():
+    """Set before cv2 loads (OpenCV reads it once, at load): any import of the package does it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, kise_desktop.core.detectors, cv2; "
+            "print(os.environ['OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER'], os.environ['OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_THREAD_POOL")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "0"]
+    env["OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER"] = "2000"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2000", "0"]
