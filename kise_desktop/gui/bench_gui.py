@@ -1,8 +1,9 @@
 """Benchmark the desktop app on a 640x480 video: displayed fps vs the pipeline's own fps,
 GUI event-loop latency while processing, and memory over a long run.
 
+    kise bench -o runs/bench      # the live presets' own fps: the reference, run in the same hour
     QT_QPA_PLATFORM=offscreen python -m kise_desktop.gui.bench_gui --video /tmp/kise_demo.mp4 \\
-        --detector haar hog --seconds 20 --rounds 3
+        --detector haar hog --seconds 20 --rounds 3 --kise-bench runs/bench/bench.json
     QT_QPA_PLATFORM=offscreen python -m kise_desktop.gui.bench_gui --video /tmp/kise_demo.mp4 \\
         --detector haar --seconds 600 --rounds 1 --skip-pipeline          # the 10-minute memory run
 
@@ -173,6 +174,24 @@ def summarise(detector: str, pipes: list[dict], guis: list[dict]) -> dict:
     return row
 
 
+def against_kise_bench(results: list[dict], bench_json: Path) -> None:
+    """Displayed fps against `kise bench`'s live presets at 640x480: printed, and kept in each row."""
+    try:
+        rows = json.loads(bench_json.read_text(encoding="utf-8"))["detectors"]
+        live = {r["config"]: float(r["fps"]) for r in rows if r["size"] == "640x480"}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"bench_gui: cannot read {bench_json}: {exc}", file=sys.stderr)
+        return
+    print()
+    print(f"| detector | GUI displayed fps | `kise bench` live fps at 640x480 ({bench_json}) | displayed / kise bench |")
+    print("|---|---|---|---|")
+    for r in results:
+        ref = live.get(f"live-{r['detector']}")
+        if ref:
+            r["kise_bench_fps"], r["displayed_vs_kise_bench"] = ref, r["displayed_fps"] / ref
+            print(f"| {r['detector']} | {r['displayed_fps']:.1f} | {ref:.1f} | {r['displayed_vs_kise_bench']:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -190,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-pipeline", action="store_true", help="only the GUI run (e.g. the long memory run)")
     p.add_argument("--hidden", action="store_true",
                    help="hide the window: the worker's rate when the GUI paints nothing (the ceiling)")
+    p.add_argument("--kise-bench", metavar="BENCH_JSON",
+                   help="a `kise bench` bench.json: also print displayed fps against its live-haar/live-hog "
+                        "fps at 640x480 (run it in the same hour: this machine's speed drifts)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
 
@@ -233,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         lat = r["loop_lateness_ms"]
         print(f"| {r['detector']} | {pf:.1f} | {r['analyze_ms']:.1f} | " if pf else f"| {r['detector']} | - | - | ",
               end="")
-        print(f"{r['displayed_fps']:.1f} | " + (f"{r['displayed_fps'] / pf:.2f}" if pf else "-")
+        print(f"{r['displayed_fps']:.1f} | " + (f"{r['displayed_fps'] / pf:.3f}" if pf else "-")
               + f" | {r['worker_fps']:.1f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f} "
               f"| {r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} | {r['gui_seconds']:.0f} |")
     print()
@@ -244,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         b = r["per_frame_ms"]
         print(f"| {r['detector']} | {b['worker_analyze']:.2f} | {b['worker_display_scaling']:.2f} "
               f"| {b['gui_thread_cpu']:.2f} | {b['gui_paint']:.2f} | {b['gui_plot_refresh']:.2f} |")
+    if args.kise_bench:
+        against_kise_bench(results, Path(args.kise_bench))
     if args.json:
         Path(args.json).write_text(json.dumps({"model": classifier.name, "video": args.video,
                                                "results": results}, indent=2), encoding="utf-8")
