@@ -8,7 +8,7 @@ import os
 # and TFLite on one core, and on a 2-core laptop that spinning takes the other
 # core from the GUI thread: the window then shows fewer frames than the worker
 # makes. Sleeping threads cost nothing measurable in detection speed
-# (`kise bench`, `python -m kise_desktop.gui.bench_gui`; README "Speed").
+# (`kise bench`, `python -m kise_desktop.gui.bench_gui`; README "Desktop app figures").
 # OpenCV reads these once, when it is loaded: they must be set before `import cv2`,
 # and a value the user exported wins.
 for _name in ("OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER", "OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN"):

@@ -52,8 +52,9 @@ def place_labels(candidates: Sequence[Sequence[Rect]], bounds: Rect, boxes: Sequ
 
     for i, options in enumerate(candidates):
         options = [inside(r) for r in options]
-        faces = [b for j, b in enumerate(boxes) if j != i]
-        chosen = next((r for r in options if fits(r) and hit(r, placed) is None and hit(r, faces) is None), None)
+        other_faces = [b for j, b in enumerate(boxes) if j != i]
+        chosen = next((r for r in options if fits(r) and hit(r, placed) is None and hit(r, other_faces) is None),
+                      None)
         if chosen is None:
             chosen = next((r for r in options if fits(r) and hit(r, placed) is None), None)
         if chosen is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError  # noqa: F401
 from kise_desktop.core.pipeline import Pipeline  # noqa: F401
-from kise_desktop.core.render import draw_results, place_labels  # noqa: F401
+from kise_desktop.core.render import draw_results, label_text, place_labels  # noqa: F401
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401
                                       list_images, load_image, open_source)
 from kise_desktop.core.types import FaceResult, FrameResult, HaarSettings, HogSettings  # noqa: F401

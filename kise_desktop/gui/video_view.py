@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kise_desktop.emotions import EMOTIONS
 
-from .core_api import place_labels
+from .core_api import label_text, place_labels
 from .i18n import tr
 
 DETECTOR_NAMES = {"haar": "det_haar", "hog": "det_hog"}
@@ -191,7 +191,7 @@ class VideoView(QWidget):
         for face in faces:
             x, y, w, h = face.box
             box = QRectF(rect.left() + x * scale, rect.top() + y * scale, w * scale, h * scale)
-            text = f"{EMOTIONS[face.label_index].name(self.lang)} {face.confidence * 100:.0f}%"
+            text = label_text(face.label_index, face.confidence, self.lang)
             tw, th = fm.horizontalAdvance(text) + 8, fm.height() + 2
             # label above the box, below it (past the bar) if there is no room; clear of the other labels
             spots.append(((box.left(), box.top() - th, tw, th), (box.left(), box.bottom() + 10, tw, th)))
