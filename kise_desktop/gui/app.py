@@ -41,7 +41,8 @@ def load_fonts(app) -> str | None:
 
 # The GUI thread runs Python paint code while the worker waits to re-enter Python between
 # OpenCV calls; Python's default 5 ms GIL switch interval lets a paint hold it the whole time.
-# 1 ms: +0.6 displayed fps with Haar on 2 cores (bench_gui, 2 x 12 s each way, 49.5 -> 50.1).
+# 1 ms: +0.6 displayed fps with Haar on 2 cores (bench_gui, 2 x 12 s each way, 49.5 -> 50.1;
+# measured before OpenCV's pool was set to sleep in kise_desktop/__init__.py, not re-measured since).
 GIL_SWITCH_INTERVAL_S = 0.001
 
 

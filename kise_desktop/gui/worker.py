@@ -165,31 +165,26 @@ class DisplayConverter:
             size = (max(1, int(w * scale)), max(1, int(h * scale)))
         code = cv2.COLOR_GRAY2BGRA if frame_bgr.ndim == 2 else cv2.COLOR_BGR2BGRA
         image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
-        if sys.byteorder != "little" or image.bytesPerLine() != 4 * size[0]:
-            # RGB32 is 0xffRRGGBB in native order: A,R,G,B bytes on big-endian
-            scaled = frame_bgr if size == (w, h) else cv2.resize(
-                frame_bgr, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_LINEAR)
-            bgra = cv2.cvtColor(scaled, code)
-            if sys.byteorder != "little":
-                bgra = np.ascontiguousarray(bgra[:, :, ::-1])
-            return QImage(bgra.data, size[0], size[1], bgra.strides[0], QImage.Format.Format_RGB32).copy()
+        # RGB32 rows are exactly 4 bytes a pixel, so the QImage's memory is a (h, w, 4) array.
         pixels = np.frombuffer(image.bits(), np.uint8).reshape(size[1], size[0], 4)
         if size == (w, h):
             cv2.cvtColor(frame_bgr, code, dst=pixels)
-            return image
-        # The colour conversion runs on the smaller of the two sizes: resize first when shrinking
-        # (a big photo), convert first when enlarging (a 640x480 camera in a big window). Either
-        # way the last step writes straight into the QImage, through one reused scratch buffer.
-        shrink = size[0] < w
-        shape = (size[1], size[0]) + frame_bgr.shape[2:] if shrink else (h, w, 4)
-        if self._scratch is None or self._scratch.shape != shape:
-            self._scratch = np.empty(shape, np.uint8)
-        if shrink:
-            cv2.resize(frame_bgr, size, dst=self._scratch, interpolation=cv2.INTER_AREA)
-            cv2.cvtColor(self._scratch, code, dst=pixels)
         else:
-            cv2.cvtColor(frame_bgr, code, dst=self._scratch)
-            cv2.resize(self._scratch, size, dst=pixels, interpolation=cv2.INTER_LINEAR)
+            # The colour conversion runs on the smaller of the two sizes: resize first when shrinking
+            # (a big photo), convert first when enlarging (a 640x480 camera in a big window). Either
+            # way the last step writes straight into the QImage, through one reused scratch buffer.
+            shrink = size[0] < w
+            shape = (size[1], size[0]) + frame_bgr.shape[2:] if shrink else (h, w, 4)
+            if self._scratch is None or self._scratch.shape != shape:
+                self._scratch = np.empty(shape, np.uint8)
+            if shrink:
+                cv2.resize(frame_bgr, size, dst=self._scratch, interpolation=cv2.INTER_AREA)
+                cv2.cvtColor(self._scratch, code, dst=pixels)
+            else:
+                cv2.cvtColor(frame_bgr, code, dst=self._scratch)
+                cv2.resize(self._scratch, size, dst=pixels, interpolation=cv2.INTER_LINEAR)
+        if sys.byteorder != "little":        # RGB32 is 0xffRRGGBB in native order: A,R,G,B bytes
+            pixels[...] = pixels[:, :, ::-1].copy()
         return image
 
 
