@@ -8,22 +8,26 @@ non-zero only when nothing could be processed or the model is unusable.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import contextlib
+import dataclasses
+import os
+import signal
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import cv2
 
+from kise_desktop.core.annotate_run import AnnotateRun, RunRefused, file_digest, recorded_outputs, same_file
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
+from kise_desktop.core.cluster import ClusterError
 from kise_desktop.core.pipeline import Pipeline, settings_dict
 from kise_desktop.core.presets import PRESETS, describe
 from kise_desktop.core.render import draw_results
-from kise_desktop.core.sources import IMAGE_SUFFIXES, SourceError, list_images, load_image_info, open_source
-from kise_desktop.core.types import FrameResult, HaarSettings, HogSettings
-from kise_desktop.emotions import EMOTION_KEYS, EMOTIONS
-from kise_desktop.paths import MODELS_DIR, REPO_DIR, data_dir
+from kise_desktop.core.results import SCHEMA_VERSION, CsvStream, frame_record
+from kise_desktop.core.sources import IMAGE_SUFFIXES, MAX_IMAGE_SIDE, SourceError, list_images, open_source
+from kise_desktop.core.types import HaarSettings, HogSettings
+from kise_desktop.paths import MODELS_DIR, PACKAGE_DIR, REPO_DIR, data_dir
 
 PROG = "kise"
 BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
@@ -59,36 +63,28 @@ def detector_settings(kind: str, preset: str) -> HaarSettings | HogSettings:
     return PRESETS[f"{preset}-{kind}"]
 
 
-def face_record(result: FrameResult, index: int, scale: float = 1.0) -> dict:
-    """One face as JSON-ready data: box, label, confidence and all eight probabilities."""
-    face = result.faces[index]
-    label = EMOTIONS[face.label_index]
-    record = {
-        "box": [int(v) for v in face.box],
-        "track_id": face.track_id,
-        "label": label.key,
-        "label_ko": label.ko,
-        "confidence": round(face.confidence, 6),
-        "probabilities": {k: round(float(p), 6) for k, p in zip(EMOTION_KEYS, face.probabilities)},
-    }
-    if scale != 1.0:
-        record["box_in_original"] = [int(round(v / scale)) for v in face.box]
-    return record
-
-
-def unique_path(folder: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
-    """`folder/stem_kise.suffix`, numbered when two inputs share a name."""
-    path = folder / f"{stem}_kise{suffix}"
-    n = 2
-    while path in taken:
-        path = folder / f"{stem}_kise-{n}{suffix}"
-        n += 1
-    taken.add(path)
-    return path
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a logout, `kill`, a scheduler) stops a run the way Ctrl-C does: cleanly, files finished."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:          # not the main thread (tests calling main() from a thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def expand_inputs(paths: Iterable[str]) -> tuple[list[Path], list[str], bool]:
-    """Image files to process, problems found on the way, and whether a folder was given."""
+    """Image files to process, problems found on the way, and whether a folder was given.
+
+    Annotated images that a KISE run recorded in a folder are never taken as inputs
+    (`kise annotate DIR -o DIR` twice does not annotate its own outputs).
+    """
     files: list[Path] = []
     problems: list[str] = []
     any_folder = False
@@ -96,14 +92,18 @@ def expand_inputs(paths: Iterable[str]) -> tuple[list[Path], list[str], bool]:
         path = Path(raw)
         if path.is_dir():
             any_folder = True
-            images = list_images(path)
-            others = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES]
+            ours = recorded_outputs(path)
+            images = [p for p in list_images(path) if p not in ours]
+            others = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES
+                      and not p.name.startswith(".")]
             if others:
                 note(f"{path}: ignoring {len(others)} file(s) without an image suffix")
+            if len(images) < len(list_images(path)):
+                note(f"{path}: skipping {len(list_images(path)) - len(images)} image(s) KISE annotated earlier")
             if not images:
                 problems.append(f"{path}: no images in this folder")
             files.extend(images)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             problems.append(f"{path}: no such file or folder")
@@ -115,6 +115,8 @@ def expand_inputs(paths: Iterable[str]) -> tuple[list[Path], list[str], bool]:
 def cmd_annotate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from kise_desktop.core import batch
+
     files, problems, any_folder = expand_inputs(args.paths)
     if not files:
         for p in problems:
@@ -122,87 +124,123 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     classifier = load_classifier(args)
     settings = detector_settings(args.detector, args.preset)
-    pipeline = Pipeline(classifier, settings, smoothing=0.0)
+    detector = settings_dict(settings)
+    identity = {"schema_version": SCHEMA_VERSION, "model_sha256": file_digest(classifier.model_path),
+                "sidecar_sha256": file_digest(classifier.sidecar_path), "detector": detector,
+                "lang": args.lang, "max_side": MAX_IMAGE_SIDE}
     outdir = Path(args.outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    run = AnnotateRun(outdir, identity, classifier.name, str(classifier.model_path), detector,
+                      overwrite=args.overwrite)
+    todo = run.open(files)
 
-    images: list[dict] = []
-    taken: set[Path] = set()
+    jobs = min(args.jobs or batch.default_jobs(), max(1, len(todo)))
+    config = batch.PipelineConfig(
+        model_path=str(classifier.model_path), sidecar_path=str(classifier.sidecar_path),
+        detector_settings=settings, detector_kind=detector["kind"], lang=args.lang,
+        classifier_threads=args.threads, opencv_threads=1 if jobs > 1 or args.address else 0)
     # A bar for folders and lists, on a terminal only (logs and pipes get the summary).
-    bar = tqdm(files, desc="annotating", unit="photo",
+    bar = tqdm(total=len(files), initial=run.resumed, desc="annotating", unit="photo",
                disable=not (any_folder or len(files) > 1) or not sys.stderr.isatty(),
-               file=sys.stderr, leave=False)
-    for path in bar:
-        try:
-            loaded = load_image_info(path)
-        except SourceError as exc:
-            problems.append(str(exc))
-            continue
-        for n in loaded.notes:
-            tqdm.write(f"{PROG}: note: {path}: {n}", file=sys.stderr)
-        pipeline.reset_tracks()  # photos are unrelated: no smoothing or ids across them
-        result = pipeline.analyze(loaded.image_bgr)
-        annotated = draw_results(loaded.image_bgr, result, lang=args.lang)
-        suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
-        out_path = unique_path(outdir, path.stem, suffix, taken)
-        if not cv2.imwrite(str(out_path), annotated):
-            problems.append(f"{out_path}: cannot write the annotated image")
-            continue
-        images.append({
-            "file": str(path), "output": str(out_path),
-            "width": result.frame_size[0], "height": result.frame_size[1],
-            "original_size": list(loaded.original_size), "scale": round(loaded.scale, 6),
-            "faces": [face_record(result, i, loaded.scale) for i in range(len(result.faces))],
-            "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
-        })
-    bar.close()
+               file=sys.stderr, leave=False, dynamic_ncols=True)
+    failed_now: list[str] = []
 
-    report = {"model": classifier.name, "model_path": str(classifier.model_path),
-              "detector": settings_dict(settings), "labels": list(EMOTION_KEYS),
-              "images": images, "errors": [{"message": m} for m in problems]}
-    json_path = outdir / "results.json"
-    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    write_annotate_csv(outdir / "results.csv", images)
+    def on_done(outcome: batch.PhotoOutcome) -> None:
+        run.record(outcome)
+        for n in outcome.notes:
+            tqdm.write(f"{PROG}: note: {files[outcome.index]}: {n}", file=sys.stderr)
+        if outcome.error:
+            failed_now.append(outcome.error)
+        bar.update(1)
 
-    faces = sum(len(i["faces"]) for i in images)
-    note(f"annotated {len(images)} of {len(images) + len(problems)} input(s), {faces} face(s), "
-         f"{describe(settings)} -> {outdir} (results.json, results.csv)")
-    for p in problems:
+    work = (batch.PhotoJob(p.index, str(p.path)) for p in todo)
+    stopped: BaseException | None = None
+    try:
+        with sigterm_as_interrupt():
+            if not todo:
+                pass
+            elif args.address:
+                config = dataclasses.replace(config, model_bytes=classifier.model_path.read_bytes(),
+                                                   sidecar_bytes=classifier.sidecar_path.read_bytes())
+                batch.run_ray(work, config, on_done, args.address, py_modules=[PACKAGE_DIR])
+            elif jobs == 1:
+                batch.run_here(work, config, on_done, pipeline=Pipeline(classifier, settings, smoothing=0.0))
+            else:
+                batch.run_pool(work, config, jobs, on_done)
+    except (KeyboardInterrupt, OSError, ClusterError) as exc:
+        stopped = exc
+    finally:
+        bar.close()
+    try:
+        counts = run.finish(extra_errors=problems)
+    except OSError as exc:
+        if stopped is None:
+            raise
+        error(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+        counts = None
+
+    total = len(files) + len(problems)
+    if counts is not None:
+        earlier = f" ({run.resumed} done by an earlier run)" if run.resumed else ""
+        note(f"annotated {counts['images']} of {total} input(s){earlier}, {counts['faces']} face(s), "
+             f"{describe(settings)} -> {outdir} (results.json, results.csv)")
+    for p in problems + failed_now:
         error(p)
-    return EXIT_OK if images else EXIT_FAILED
-
-
-def write_annotate_csv(path: Path, images: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "face", "x", "y", "w", "h", "label", "confidence"]
-                        + [f"p_{k}" for k in EMOTION_KEYS])
-        for image in images:
-            for i, face in enumerate(image["faces"]):
-                writer.writerow([image["file"], i, *face["box"], face["label"], f"{face['confidence']:.6f}"]
-                                + [f"{face['probabilities'][k]:.6f}" for k in EMOTION_KEYS])
+    if isinstance(stopped, KeyboardInterrupt):
+        error(f"interrupted after {run.done} of {len(files)} photo(s); {outdir}/results.json holds them; "
+              f"rerun the same command to finish")
+        return 130
+    if stopped is not None:
+        raise stopped
+    return EXIT_OK if counts and counts["images"] else EXIT_FAILED
 
 
 # -- kise video -------------------------------------------------------------------
 
-VIDEO_CSV_HEADER = (["frame", "time_s", "track_id", "x", "y", "w", "h", "label", "confidence"]
-                    + [f"p_{k}" for k in EMOTION_KEYS] + [f"smoothed_{k}" for k in EMOTION_KEYS])
+VIDEO_OUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
+
+
+def part_name(path: Path) -> Path:
+    """Where a video's output grows until it is finished (same suffix: it picks the container)."""
+    return path.with_name(f"{path.stem}.part{path.suffix}")
+
+
+def check_video_outputs(args: argparse.Namespace, out_path: Path, csv_path: Path) -> None:
+    """Refuse, before anything is written, outputs that are the input or each other, or that exist."""
+    source = Path(str(args.input))
+    is_file = not str(args.input).strip().isdigit()
+    outputs = (("-o", out_path), ("--csv", csv_path), ("-o", part_name(out_path)), ("--csv", part_name(csv_path)))
+    for option, path in outputs:
+        if is_file and source.exists() and same_file(path, source):
+            raise UserError(f"{path}: is the input video {source} (or a link to it); choose another {option}")
+    if same_file(out_path, csv_path):
+        raise UserError(f"{csv_path}: --csv and -o name the same file; give them different names")
+    for path in (out_path, csv_path):
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder; name a file")
+        if (path.exists() or path.is_symlink()) and not args.overwrite:
+            raise UserError(f"{path}: exists (an earlier run?); pass --overwrite to replace it")
 
 
 def cmd_video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    out_path = Path(args.output)
+    csv_path = Path(args.csv) if args.csv else out_path.with_suffix(".csv")
+    check_video_outputs(args, out_path, csv_path)
     source = open_source(args.input)
     if source.kind not in ("video", "camera"):
         source.close()
         raise UserError(f"{args.input}: not a video (use 'kise annotate' for photos)")
     classifier = load_classifier(args)
     settings = detector_settings(args.detector, args.preset)
+    kind = settings_dict(settings)["kind"]
     pipeline = Pipeline(classifier, settings, smoothing=args.smoothing)
-    out_path = Path(args.output)
-    csv_path = Path(args.csv) if args.csv else out_path.with_suffix(".csv")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    for path in (out_path, csv_path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path.parent)) from None
+    video_part, csv_part = part_name(out_path), part_name(csv_path)
 
     fps = getattr(source, "fps", 0.0) or 25.0
     total = getattr(source, "frame_count", 0) or None
@@ -211,38 +249,53 @@ def cmd_video(args: argparse.Namespace) -> int:
     writer: cv2.VideoWriter | None = None
     frames = faces = 0
     stopped: str | None = None
-    with source, csv_path.open("w", newline="", encoding="utf-8") as fh:
-        rows = csv.writer(fh)
-        rows.writerow(VIDEO_CSV_HEADER)
-        bar = tqdm(total=total, desc="video", unit="frame", file=sys.stderr, leave=False,
-                   disable=not sys.stderr.isatty())
-        try:
+    interrupted = False
+    name = str(args.input)
+    rows = CsvStream(csv_part)
+    bar = tqdm(total=total, desc="video", unit="frame", file=sys.stderr, leave=False,
+               disable=not sys.stderr.isatty())
+    try:
+        with source, sigterm_as_interrupt():
             for frame in source:
                 if writer is None:
                     h, w = frame.image_bgr.shape[:2]
-                    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+                    writer = cv2.VideoWriter(str(video_part), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
                     if not writer.isOpened():
                         raise UserError(f"{out_path}: cannot write a video here (mp4v codec unavailable?)")
                 result = pipeline.analyze(frame.image_bgr, frame.timestamp)
                 writer.write(draw_results(frame.image_bgr, result, lang=args.lang))
-                for face in result.faces:
-                    label = EMOTIONS[face.label_index]
-                    rows.writerow([frames, f"{frame.timestamp:.4f}", face.track_id, *face.box, label.key,
-                                   f"{face.confidence:.6f}"]
-                                  + [f"{p:.6f}" for p in face.probabilities] + [f"{p:.6f}" for p in face.smoothed])
+                rows.write_frame(frame_record(result, detector=kind), name, frames)
                 frames += 1
                 faces += len(result.faces)
                 bar.update(1)
                 if args.max_frames and frames >= args.max_frames:
                     break
-        except SourceError as exc:   # a camera that stops mid-stream: keep what was written
-            stopped = str(exc)
-        finally:
-            bar.close()
-            if writer is not None:
-                writer.release()
+    except SourceError as exc:   # a camera that stops mid-stream: keep what was written
+        stopped = str(exc)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.release()     # a finished container: the frames so far play
+        rows.close()
     if frames == 0:
+        for path in (video_part, csv_part):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if interrupted:
+            error("interrupted before the first frame")
+            return 130
         raise UserError(stopped or f"{args.input}: no frames could be read")
+    if interrupted:
+        error(f"interrupted after {frames} frames; what was done is in {video_part} and {csv_part}; "
+              f"rerun to start again")
+        return 130
+    for part, final in ((video_part, out_path), (csv_part, csv_path)):
+        try:
+            os.replace(part, final)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(final)) from None
     note(f"{frames} frames, {faces} face rows, {describe(settings)} -> {out_path}, {csv_path}")
     if stopped:
         error(stopped)
@@ -251,6 +304,45 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 # -- kise bench -------------------------------------------------------------------
 
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high] (else exit 2 with one line)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], not {value}")
+        return value
+    return parse
+
+
+def float_in(low: float, high: float, high_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number in [low, high] (or [low, high) with high_open)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+        if not (low <= value < high if high_open else low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}{')' if high_open else ']'}, not {text}")
+        return value
+    return parse
+
+
+def video_output(text: str) -> str:
+    suffix = Path(text).suffix.lower()
+    if suffix not in VIDEO_OUT_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text!r}: the annotated video needs a suffix KISE can write "
+                                         f"({', '.join(VIDEO_OUT_SUFFIXES)})")
+    return text
+
+
+MAX_THREADS = 64          # TFLite threads; far above any laptop, far below what crashes the runtime
+MAX_JOBS = 256
+MAX_BENCH_SIDE = 8192
+
+
 def parse_size(text: str) -> tuple[int, int] | None:
     if text == "native":
         return None
@@ -258,6 +350,8 @@ def parse_size(text: str) -> tuple[int, int] | None:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 640x480 or 'native', not {text!r}") from None
+    if not (16 <= w <= MAX_BENCH_SIDE and 16 <= h <= MAX_BENCH_SIDE):
+        raise argparse.ArgumentTypeError(f"width and height must be in [16, {MAX_BENCH_SIDE}], not {text!r}")
     return w, h
 
 
@@ -307,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  kise annotate photo.jpg holidays/ -o out --lang en\n"
+               "  kise annotate archive/ -o out --jobs 4      # rerun the same line to resume\n"
                "  kise video talk.mp4 -o talk_kise.mp4 --csv talk.csv --detector hog\n"
                "  kise bench --data ../shared/data/dlib-faces -o runs/bench\n"
                "exit codes: 0 = something was processed, 1 = nothing could be (or the model is unusable), "
@@ -316,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add_model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", help=f"TFLite emotion model (default: {BUNDLED_MODEL})")
         p.add_argument("--sidecar", help="its JSON sidecar (default: the model path with .json)")
-        p.add_argument("--threads", type=int, default=1, help="TFLite threads (1 is fastest for small models)")
+        p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=1,
+                       help="TFLite threads per pipeline (1 is fastest for small models)")
 
     def add_detect_options(p: argparse.ArgumentParser, preset: str) -> None:
         p.add_argument("--detector", choices=("haar", "hog"), default="hog" if preset == "photo" else "haar",
@@ -329,7 +425,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write annotated copies of photos plus results.json and results.csv "
                                    "(per face: box, label, all probabilities).")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders of photos")
-    p.add_argument("-o", "--outdir", default="kise-annotated", help="output folder (default ./kise-annotated)")
+    p.add_argument("-o", "--outdir", default="kise-annotated",
+                   help="output folder (default ./kise-annotated); rerun the same command to resume a run")
+    p.add_argument("--jobs", type=int_in(1, MAX_JOBS), default=None,
+                   help="processes, one pipeline each (default: this machine's cores)")
+    p.add_argument("--address", metavar="HOST:PORT",
+                   help="run on the Ray cluster there (HOST:PORT of `ray start --head`, ray://HOST:PORT, or auto)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier run in the output folder instead of resuming or refusing")
     add_detect_options(p, "photo")
     add_model_options(p)
     p.set_defaults(func=cmd_annotate)
@@ -338,10 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write an annotated video and a CSV with one row per face per frame "
                                    "(time, track id, box, probabilities).")
     p.add_argument("input", metavar="IN", help="video file (or a camera index, with --max-frames)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="annotated video to write")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", type=video_output,
+                   help="annotated video to write")
     p.add_argument("--csv", metavar="FILE", help="CSV to write (default: OUT with .csv)")
-    p.add_argument("--max-frames", type=int, default=0, help="stop after this many frames")
-    p.add_argument("--smoothing", type=float, default=0.6, help="weight of the past in [0, 1) (default 0.6)")
+    p.add_argument("--max-frames", type=int_in(1, 10**9), default=None, help="stop after this many frames")
+    p.add_argument("--smoothing", type=float_in(0.0, 1.0, high_open=True), default=0.6,
+                   help="weight of the past in [0, 1) (default 0.6)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT and the CSV if they exist")
     add_detect_options(p, "live")
     add_model_options(p)
     p.set_defaults(func=cmd_video)
@@ -351,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "time the classifier(s); print a table, write bench.json and bench.png.")
     p.add_argument("--data", help="folder with dlib-faces photos and XML (default: <data>/dlib-faces)")
     p.add_argument("-o", "--outdir", default="runs/bench", help="where bench.json/bench.png go (default runs/bench)")
-    p.add_argument("--repeats", type=int, default=3, help="timed runs per photo (default 3)")
+    p.add_argument("--repeats", type=int_in(1, 1000), default=3, help="timed runs per photo (default 3)")
     p.add_argument("--sizes", type=parse_size, nargs="+", metavar="WxH",
                    help="frame sizes (default: native 640x480 1280x720)")
     p.add_argument("--configs", help=f"comma-separated presets (default: all of {', '.join(PRESETS)})")
@@ -365,7 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ModelError, SourceError, UserError) as exc:
+    except (ModelError, SourceError, UserError, RunRefused, ClusterError) as exc:
         error(str(exc))
         return EXIT_FAILED
     except OSError as exc:       # an output folder that cannot be created, a full disk...

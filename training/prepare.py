@@ -1,7 +1,7 @@
 """Turn a Korean AIHub dump (format A or B) into sharded 48x48 training faces.
 
     python -m training.prepare aihub-a ROOT -o OUT            # Ray, local cluster
-    python -m training.prepare aihub-b ROOT -o OUT --address ray://head:10001
+    python -m training.prepare aihub-b ROOT -o OUT --address HEAD:6379   # a `ray start --head` cluster
     python -m training.prepare aihub-a ROOT -o OUT --no-ray   # one process
     python -m training.prepare aihub-a ROOT -o OUT --face-check haar
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from kise_desktop.core import cluster
 from training.data.aihub import REASONS, ClipRef, Options, discover, prepare_clip
 from training.data.ferplus import DataError, one_line_errors
 from training.data.prepared import append_manifest, read_manifest, repair_output, shard_path, write_meta
@@ -129,57 +130,23 @@ def _run_ray(todo: list[ClipRef], out: str, options: Options, delay: float,
     started = time.perf_counter()
     import ray
 
-    started_here = False
-    if not ray.is_initialized():
-        kwargs: dict[str, Any] = dict(address=address or None, include_dashboard=False,
-                                      log_to_driver=False, logging_level="WARNING")
-        if address:
-            # Cluster workers may not have this checkout; ship the two packages they import.
-            kwargs["runtime_env"] = {"py_modules": [str(REPO_DIR / "training"), str(REPO_DIR / "kise_desktop")]}
-        else:
-            kwargs["num_cpus"] = num_cpus
-        ray.init(**kwargs)
-        started_here = True
+    # Joining, refusal messages and the bounded task window are shared with `kise annotate`.
+    started_here = cluster.connect(address, num_cpus,
+                                   py_modules=(REPO_DIR / "training", REPO_DIR / "kise_desktop"))
     try:
         task = ray.remote(num_cpus=1, max_retries=1)(prepare_clip)
         timings["startup_s"] = time.perf_counter() - started  # import + ray.init, paid once per run
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        # Bounded in-flight work: a million-clip dump must not become a million pending refs.
-        window = max(2, 2 * cpus)
-        pending: dict[Any, str] = {}  # ref -> clip id
-        queue = iter(todo)
 
-        def refill() -> None:
-            for clip in queue:
-                pending[task.remote(clip, out, options, delay)] = clip.clip_id
-                if len(pending) >= window:
-                    break
+        def failed(clip_id: str, exc: BaseException) -> None:
+            # A dead worker: no shard, a rerun retries the clip. A task killed mid-write
+            # leaves only a .tmp file, which the next run removes.
+            on_done({"clip": clip_id, "faces": 0, "clip_skipped": "clip_error", "error": repr(exc)[:300]})
 
-        refill()
-        try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    clip_id = pending.pop(ref)
-                    try:
-                        summary = ray.get(ref)
-                    except ray.exceptions.RayError as exc:  # a dead worker: no shard, a rerun retries the clip
-                        summary = {"clip": clip_id, "faces": 0, "clip_skipped": "clip_error",
-                                   "error": repr(exc)[:300]}
-                    on_done(summary)
-                refill()
-        except BaseException:
-            # Interrupted (Ctrl-C, an error): stop this run's tasks before returning, so
-            # none of them still writes shards while a rerun decides what is done. A task
-            # killed mid-write leaves only a .tmp file, which the next run removes.
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            if pending:
-                ray.wait(list(pending), num_returns=len(pending), timeout=30)
-            raise
+        cluster.run_windowed(task, ((clip.clip_id, (clip, out, options, delay)) for clip in todo),
+                             on_done=lambda _clip_id, summary: on_done(summary), on_failure=failed)
     finally:
         if started_here:
-            ray.shutdown()
+            cluster.shutdown()
 
 
 def run_prepare(fmt: str, root: str | os.PathLike, out: str | os.PathLike, *, use_ray: bool = True,
@@ -253,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@one_line_errors()
+@one_line_errors(cluster.ClusterError)
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = Options(face_check=args.face_check, min_size=args.min_size)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -51,6 +52,63 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
+    """The sidecar if it fits the schema in this module's doc; else ModelError naming the file and the field."""
+    def bad(field: str, why: str) -> ModelError:
+        return ModelError(f"{path}: field '{field}' {why}")
+
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: sidecar must be a JSON object")
+    for key in ("labels", "normalization"):
+        if key not in data:
+            raise ModelError(f"{path}: sidecar lacks the key '{key}'")
+    if "name" in data and not isinstance(data["name"], str):
+        raise bad("name", f"must be text, not {json.dumps(data['name'])[:40]}")
+    labels = data["labels"]
+    if not isinstance(labels, list) or not all(isinstance(k, str) for k in labels):
+        raise bad("labels", f"must be a list of emotion names, not {json.dumps(labels)[:60]}")
+    if len(labels) < 2:
+        raise bad("labels", f"needs at least two emotions, has {len(labels)}")
+    unknown = [k for k in labels if not _known_emotion(k)]
+    if unknown:
+        raise bad("labels", f"has unknown emotion(s) {', '.join(map(repr, unknown))}")
+    indices = [emotion_index(k) for k in labels]
+    repeated = sorted({k for k, i in zip(labels, indices) if indices.count(i) > 1})
+    if repeated:
+        raise bad("labels", f"names the same emotion more than once ({', '.join(map(repr, repeated))})")
+    norm = data["normalization"]
+    if not isinstance(norm, dict):
+        raise bad("normalization", "must be an object with numeric 'scale' and 'offset'")
+    for key in ("scale", "offset"):
+        if not _is_number(norm.get(key)):
+            raise bad(f"normalization.{key}", f"must be a finite number, not {json.dumps(norm.get(key))[:40]}")
+    if not 0 < abs(norm["scale"]) <= 1000:
+        raise bad("normalization.scale", f"must be non-zero and at most 1000 in size, not {norm['scale']}")
+    if abs(norm["offset"]) > 1000:
+        raise bad("normalization.offset", f"must be within [-1000, 1000], not {norm['offset']}")
+    if "crop_margin" in data:
+        margin = data["crop_margin"]
+        if not _is_number(margin) or not 0.0 <= margin <= 1.0:
+            raise bad("crop_margin", f"must be a number in [0, 1] (a fraction of the box), not {json.dumps(margin)[:40]}")
+    if data.get("output", "probabilities") not in ("probabilities", "logits"):
+        raise bad("output", f"must be 'probabilities' or 'logits', not {json.dumps(data['output'])[:40]}")
+    if "input" in data and not isinstance(data["input"], dict):
+        raise bad("input", "must be an object (shape, dtype, color)")
+    return data
+
+
+def _known_emotion(key: str) -> bool:
+    try:
+        emotion_index(key)
+    except KeyError:
+        return False
+    return True
+
+
 def _read_sidecar(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelError(f"{path}: model sidecar (JSON) not found")
@@ -58,12 +116,7 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: not a readable JSON sidecar ({exc})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: sidecar must be a JSON object")
-    for key in ("labels", "normalization"):
-        if key not in data:
-            raise ModelError(f"{path}: sidecar lacks the key '{key}'")
-    return data
+    return validate_sidecar(data, path)
 
 
 class EmotionClassifier:

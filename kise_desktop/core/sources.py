@@ -7,6 +7,8 @@ names the file or camera, fit to show a user as it is.
 """
 from __future__ import annotations
 
+import io
+import stat
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -22,8 +24,12 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".m
 # Photos above this long side are downscaled on loading: detection and drawing on a
 # 12000 px image take seconds and gigabytes, and no face needs that resolution.
 MAX_IMAGE_SIDE = 4096
-# Refuse to decode anything larger than this (a decompression bomb, not a photo).
+# KISE's one pixel limit: a photo whose header says more pixels than this is refused before
+# any decoding (a decompression bomb, not a photo; a 200 MP phone photo is 16320x12240).
 MAX_IMAGE_PIXELS = 300_000_000
+# Pillow's own limit (89 M pixels, an error at twice that) would refuse before ours, in its
+# own words and without the size; every photo KISE opens goes through load_image_info.
+Image.MAX_IMAGE_PIXELS = None
 
 
 class SourceError(Exception):
@@ -72,34 +78,72 @@ def _to_uint8_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
-def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE) -> LoadedImage:
-    """Load a photo as BGR uint8, upright (EXIF orientation), at most `max_side` px long."""
-    path = Path(path)
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image")
+def regular_file_problem(path: Path) -> str | None:
+    """Why `path` is not a regular file KISE may read (a FIFO would block forever), or None."""
     try:
-        size = path.stat().st_size
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
     except OSError as exc:
-        raise ImageError(f"{path}: cannot read ({exc.strerror})") from None
+        return f"cannot read ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    return f"is {kind}, not a regular file; KISE reads only regular files"
+
+
+def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: bytes | None = None,
+                    max_pixels: int | None = None) -> LoadedImage:
+    """Load a photo as BGR uint8, upright (EXIF orientation), at most `max_side` px long.
+
+    `data`: the file's bytes, already read (a cluster worker gets them from the
+    driver); `path` then only names the photo in messages. The pixel count is
+    read from the header and checked against MAX_IMAGE_PIXELS before decoding.
+    """
+    path = Path(path)
+    max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    if data is None:
+        problem = regular_file_problem(path)
+        if problem == "is a folder, not a file":
+            raise ImageError(f"{path}: is a folder, not an image")
+        if problem:
+            raise ImageError(f"{path}: {problem}")
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImageError(f"{path}: cannot read ({exc.strerror})") from None
+    else:
+        size = len(data)
     if size == 0:
         raise ImageError(f"{path}: empty file")
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
-            # Our own pixel limit below replaces Pillow's decompression-bomb warning.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                width, height = img.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise ImageError(f"{path}: too large to decode ({width}x{height} pixels)")
+            with Image.open(io.BytesIO(data) if data is not None else path) as img:
+                width, height = img.size          # from the header: nothing is decoded yet
+                if width * height > max_pixels:
+                    raise ImageError(f"{path}: {width}x{height} is {width * height:,} pixels, over KISE's limit "
+                                     f"of {max_pixels:,} pixels; downscale it first")
                 long_side = max(width, height)
                 if long_side > max_side and img.format == "JPEG":
                     # Let the JPEG decoder downscale by 1/2..1/8 while decoding: a fraction of the memory.
-                    img.draft("RGB", (width * max_side // long_side, height * max_side // long_side))
+                    # (At least 1 px: a 10000x1 strip must not ask for a 0 px draft.)
+                    img.draft("RGB", (max(1, width * max_side // long_side), max(1, height * max_side // long_side)))
                 img.load()
-                upright = ImageOps.exif_transpose(img)
+                decoded = img
+                factor = max(decoded.size) // max_side      # whole steps that stay >= max_side
+                if factor > 1 and decoded.mode in ("L", "RGB", "RGBA", "LA", "I", "F"):
+                    # A big PNG/TIFF decodes at full size; shrink it before the colour conversions
+                    # copy it (the exact resize to max_side follows below), keeping its orientation tag.
+                    orientation = img.getexif().get(0x0112)
+                    decoded = decoded.reduce(factor)
+                    if orientation:
+                        decoded.getexif()[0x0112] = orientation
+                upright = ImageOps.exif_transpose(decoded)
                 rgb = _to_uint8_array(upright)
     except ImageError:
         raise
@@ -116,7 +160,7 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE) -> LoadedI
         raise ImageError(f"{path}: damaged or truncated image ({reason})") from None
 
     # Width/height after EXIF rotation, in the file's own resolution (draft may have shrunk it).
-    rotated = upright.size != img.size and upright.size == (img.size[1], img.size[0])
+    rotated = upright.size != decoded.size and upright.size == (decoded.size[1], decoded.size[0])
     original = (height, width) if rotated else (width, height)
     h, w = rgb.shape[:2]
     if max(w, h) > max_side:
@@ -239,6 +283,9 @@ class VideoSource(_CaptureSource):
     kind = "video"
 
     def __init__(self, path: Path) -> None:
+        problem = regular_file_problem(path)
+        if problem:                 # OpenCV would wait forever on a FIFO
+            raise SourceError(f"{path}: {problem}")
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
@@ -305,6 +352,9 @@ def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
         raise SourceError(f"{path}: no such file or folder")
     if path.is_dir():
         return FolderSource(path, skip_bad=skip_bad)
+    problem = regular_file_problem(path)
+    if problem:
+        raise SourceError(f"{path}: {problem}")
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return VideoSource(path)
