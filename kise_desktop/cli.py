@@ -13,8 +13,9 @@ import dataclasses
 import os
 import signal
 import sys
+import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import cv2
 
@@ -113,10 +114,6 @@ def expand_inputs(paths: Iterable[str]) -> tuple[list[Path], list[str], bool]:
 # -- kise annotate --------------------------------------------------------------
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from kise_desktop.core import batch
-
     files, problems, any_folder = expand_inputs(args.paths)
     if not files:
         for p in problems:
@@ -131,6 +128,24 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     run = AnnotateRun(outdir, identity, classifier.name, str(classifier.model_path), detector,
                       overwrite=args.overwrite)
+    with contextlib.ExitStack() as stack:
+        if args.address:
+            # Join first: a cluster that refuses us leaves the output folder untouched.
+            from kise_desktop.core import cluster
+
+            if cluster.connect(args.address, py_modules=[PACKAGE_DIR]):
+                stack.callback(cluster.shutdown)
+        return annotate_into(args, run, files, problems, any_folder, classifier, settings, detector)
+
+
+def annotate_into(args: argparse.Namespace, run: AnnotateRun, files: list[Path], problems: list[str],
+                  any_folder: bool, classifier: EmotionClassifier, settings: Any,
+                  detector: dict) -> int:
+    from tqdm import tqdm
+
+    from kise_desktop.core import batch
+
+    outdir = run.outdir
     todo = run.open(files)
 
     jobs = min(args.jobs or batch.default_jobs(), max(1, len(todo)))
@@ -145,6 +160,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     failed_now: list[str] = []
 
     def on_done(outcome: batch.PhotoOutcome) -> None:
+        if args.debug_photo_delay:
+            time.sleep(args.debug_photo_delay)   # tests: a slow run, to interrupt it half-way
         run.record(outcome)
         for n in outcome.notes:
             tqdm.write(f"{PROG}: note: {files[outcome.index]}: {n}", file=sys.stderr)
@@ -433,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on the Ray cluster there (HOST:PORT of `ray start --head`, ray://HOST:PORT, or auto)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier run in the output folder instead of resuming or refusing")
+    p.add_argument("--debug-photo-delay", type=float_in(0.0, 60.0), default=0.0, help=argparse.SUPPRESS)
     add_detect_options(p, "photo")
     add_model_options(p)
     p.set_defaults(func=cmd_annotate)

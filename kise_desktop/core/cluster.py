@@ -12,11 +12,14 @@ refuses us becomes one `ClusterError` line that says what to do:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 RAY_DEFAULT_TEMP = Path("/tmp/ray/ray_current_cluster")   # where `ray start` notes the running cluster
 CONNECT_TIMEOUT_S = 3.0
@@ -52,11 +55,11 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                            f"`ray start --head --port={target[1]}`, or check the address") from None
 
 
-def refusal(address: str, exc: BaseException) -> str:
-    """One line for an exception raised while joining `address`."""
-    text = f"{type(exc).__name__}: {exc}"
+def refusal(address: str, exc: BaseException, native_log: str = "") -> str:
+    """One line for an exception raised while joining `address` (`native_log`: what Ray's C++ side printed)."""
+    text = f"{type(exc).__name__}: {exc}\n{native_log}"
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-    if "auth" in text.lower() or "token" in text.lower():
+    if "invalidauthtoken" in text.lower() or "unauthenticated" in text.lower() or "authentication" in text.lower():
         return (f"the Ray cluster at {address} refused us (authentication: {first}); if it was started with "
                 f"token authentication, export RAY_AUTH_MODE=token and its token as RAY_AUTH_TOKEN "
                 f"(`ray get-auth-token` on the head prints it), then rerun")
@@ -82,13 +85,40 @@ def connect(address: str | None, num_cpus: int | None = None, py_modules: Iterab
             kwargs["runtime_env"] = {"py_modules": modules}
     else:
         kwargs["num_cpus"] = num_cpus
-    try:
-        ray.init(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - Ray raises many types here; all mean "not joined"
-        if not address:
-            raise ClusterError(f"cannot start a local Ray ({str(exc).strip().splitlines()[0][:200]})") from None
-        raise ClusterError(refusal(address, exc)) from None
+    with _native_stderr_captured() as captured:
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - Ray raises many types here; all mean "not joined"
+            if not address:
+                raise ClusterError(f"cannot start a local Ray ({str(exc).strip().splitlines()[0][:200]})") from None
+            raise ClusterError(refusal(address, exc, captured())) from None
     return True
+
+
+@contextlib.contextmanager
+def _native_stderr_captured() -> Iterator[Callable[[], str]]:
+    """While joining, Ray's C++ client prints a line per retry to fd 2; keep them for the refusal
+    message (the reason, e.g. InvalidAuthToken, is often only there) instead of the terminal."""
+    with tempfile.TemporaryFile() as log:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):
+            yield lambda: ""
+            return
+
+        def text() -> str:
+            log.flush()
+            log.seek(0)
+            return log.read().decode("utf-8", "replace")[-20000:]
+
+        os.dup2(log.fileno(), 2)
+        try:
+            yield text
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def shutdown() -> None:

@@ -52,6 +52,47 @@ def prepare_app(app) -> str | None:
     return load_fonts(app)
 
 
+MIN_WINDOW = (320, 240)
+MAX_WINDOW = (16384, 16384)   # Qt refuses (aborts on) larger widgets
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """`--size WxH`, checked by the parser (exit 2 with one line, never a Qt abort)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must look like 1280x800, not {text!r}") from None
+    if not (MIN_WINDOW[0] <= w <= MAX_WINDOW[0] and MIN_WINDOW[1] <= h <= MAX_WINDOW[1]):
+        raise argparse.ArgumentTypeError(f"width must be in [{MIN_WINDOW[0]}, {MAX_WINDOW[0]}] and height in "
+                                         f"[{MIN_WINDOW[1]}, {MAX_WINDOW[1]}], not {text!r}")
+    return w, h
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be in [0, 86400] seconds, not {text}")
+    return value
+
+
+def save_screenshot(window, path: str) -> bool:
+    """Grab the window into `path`; a one-line message and False when it cannot be written."""
+    out = Path(path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"kise-desktop: could not write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    if not window.grab().save(str(out)):
+        print(f"kise-desktop: could not write {out} (folder not writable, or not a PNG/JPEG name)", file=sys.stderr)
+        return False
+    print(f"kise-desktop: screenshot {out}")
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kise-desktop", description="Live facial emotion recognition (offline, CPU).")
     p.add_argument("--source", help="camera index (0, 1, ...), a video file, a photo, or a folder of photos")
@@ -64,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-speed", action="store_true",
                    help="process a video as fast as possible instead of in real time")
     p.add_argument("--screenshot", help="save a PNG of the whole window (with --quit-after)")
-    p.add_argument("--quit-after", type=float, help="quit after this many seconds")
-    p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--quit-after", type=positive_seconds, help="quit after this many seconds")
+    p.add_argument("--size", type=window_size, default=(1280, 800), help="window size WxH (default 1280x800)")
     p.add_argument("--fresh", action="store_true",
                    help="ignore and do not save remembered settings (reproducible demos)")
     return p
@@ -97,21 +138,19 @@ def main(argv: list[str] | None = None) -> int:
                         compare=True if args.compare else None, model_path=args.model, sidecar_path=args.sidecar,
                         pace_video=not args.max_speed, loop_video=args.loop)
     if args.size and (args.fresh or args.screenshot):
-        w, h = (int(v) for v in args.size.lower().split("x"))
-        window.resize(w, h)
+        window.resize(*args.size)
     window.show()
 
+    failed = []
     if args.quit_after is not None:
         def finish() -> None:
-            if args.screenshot:
-                window.history.refresh()
-                out = Path(args.screenshot)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                if not window.grab().save(str(out)):
-                    print(f"kise-desktop: could not write {out}", file=sys.stderr)
-                else:
-                    print(f"kise-desktop: screenshot {out}")
-            window.close()
+            try:
+                if args.screenshot:
+                    window.history.refresh()
+                    if not save_screenshot(window, args.screenshot):
+                        failed.append(args.screenshot)
+            finally:
+                window.close()     # whatever happened to the screenshot, the app quits
         QTimer.singleShot(int(args.quit_after * 1000), finish)
     elif args.screenshot:
         print("kise-desktop: --screenshot needs --quit-after", file=sys.stderr)
@@ -122,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     tick = QTimer()
     tick.start(200)
     tick.timeout.connect(lambda: None)
-    code = app.exec()
+    code = app.exec() or (1 if failed else 0)
     window.shutdown()
     if args.fresh:
         Path(settings.fileName()).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ from . import core_api as core
 from .controls import DetectorControls
 from .history_plot import HistoryPlot, ProbabilityBars
 from .i18n import LANGUAGE_NAMES, LANGUAGES, tr
-from .recorder import CsvRecorder, result_to_dict, write_image, write_json
+from .recorder import CsvRecorder, photo_document, write_image, write_json
 from .video_view import VideoView
 from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
                      AnalysisWorker, Packet, SourceRequest, request_for)
@@ -811,9 +811,8 @@ class MainWindow(QMainWindow):
         write_image(image_path, image)
         json_path = image_path.with_suffix(".json")
         model = self.classifier.name if self.classifier is not None else ""
-        data = {"source": packet.name,
-                "results": [result_to_dict(p.result, p.detector, packet.name, model) for p in packet.panels]}
-        write_json(json_path, data)
+        model_path = str(self.classifier.model_path) if self.classifier is not None else ""
+        write_json(json_path, photo_document(packet, image_path, model, model_path))
         return image_path, json_path
 
     def snapshot_dialog(self) -> None:

@@ -30,7 +30,7 @@ def test_json_matches_what_the_pipeline_returns(run_kise, model_args, any_model,
     code, _, err = run_kise("annotate", *paths, "-o", tmp_path, "--lang", "en", *model_args)
     assert code == 0, err
     report = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert report["detector"]["kind"] == "hog" and report["errors"] == []
+    assert report["detectors"][0]["kind"] == "hog" and report["schema_version"] == 1 and report["errors"] == []
 
     pipeline = Pipeline(EmotionClassifier(*any_model), PHOTO_HOG, smoothing=0.0)
     assert [Path(i["file"]).name for i in report["images"]] == list(PHOTOS)
@@ -58,7 +58,7 @@ def test_haar_detector_and_korean_labels(run_kise, model_args, dlib_faces_dir, t
                             "--lang", "ko", *model_args)
     assert code == 0, err
     report = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert report["detector"] == {"kind": "haar", "scale_factor": PHOTO_HAAR.scale_factor,
+    assert report["detectors"][0] == {"kind": "haar", "scale_factor": PHOTO_HAAR.scale_factor,
                                   "min_neighbors": PHOTO_HAAR.min_neighbors, "min_size": PHOTO_HAAR.min_size,
                                   "detect_width": PHOTO_HAAR.detect_width}
     faces = report["images"][0]["faces"]

@@ -120,9 +120,9 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     cv2.imwrite(str(path), np.zeros((300, 400), np.uint8))
     monkeypatch.setattr(sources, "MAX_IMAGE_PIXELS", 100_000)
-    with pytest.raises(ImageError, match="too large") as caught:
+    with pytest.raises(ImageError, match="over KISE's limit of 100,000 pixels") as caught:
         load_image(path)
-    assert one_line_naming(caught.value, path)
+    assert one_line_naming(caught.value, path) and "400x300" in str(caught.value)
 
 
 # -- sources --------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     assert saved.shape[:2] == first.frame_bgr.shape[:2]
     assert not np.array_equal(saved, first.frame_bgr)          # annotations were drawn
     data = json.loads(json_path.read_text(encoding="utf-8"))
-    faces = data["results"][0]["faces"]
+    faces = data["images"][0]["faces"]
     assert len(faces) == len(win.last_packet.panels[0].result.faces) > 0
     assert {f["label"] for f in faces} <= {e.key for e in EMOTIONS}
     win.open_source(0)
