@@ -60,9 +60,9 @@ def refusal(address: str, exc: BaseException, native_log: str = "") -> str:
     text = f"{type(exc).__name__}: {exc}\n{native_log}"
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     if "invalidauthtoken" in text.lower() or "unauthenticated" in text.lower() or "authentication" in text.lower():
-        return (f"the Ray cluster at {address} refused us (authentication: {first}); if it was started with "
-                f"token authentication, export RAY_AUTH_MODE=token and its token as RAY_AUTH_TOKEN "
-                f"(`ray get-auth-token` on the head prints it), then rerun")
+        return (f"the Ray cluster at {address} refused us: it uses token authentication; export "
+                f"RAY_AUTH_MODE=token and the cluster's token as RAY_AUTH_TOKEN (`ray get-auth-token` on the "
+                f"head prints it), then rerun")
     if "version mismatch" in text.lower():
         return (f"the Ray cluster at {address} runs another Ray or Python version ({first}); install the "
                 f"cluster's versions here (`pip install ray==<its version>`) or start a matching cluster")
