@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -26,7 +26,7 @@ from kise_desktop.core.pipeline import Pipeline, settings_dict
 from kise_desktop.core.presets import PRESETS, describe
 from kise_desktop.core.sources import ImageError, list_images, load_image
 from kise_desktop.core.tracking import iou
-from kise_desktop.core.types import Box, HaarSettings, HogSettings
+from kise_desktop.core.types import Box
 
 IOU_MATCH = 0.5
 DEFAULT_SIZES: tuple[tuple[int, int] | None, ...] = (None, (640, 480), (1280, 720))  # None = as the photo is
@@ -128,7 +128,7 @@ def _size_name(size: tuple[int, int] | None) -> str:
 
 
 def bench_detectors(classifier: EmotionClassifier, photos: list[AnnotatedPhoto], extra_images: list[np.ndarray],
-                    configs: dict[str, HaarSettings | HogSettings],
+                    configs: dict[str, Any],
                     sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
                     progress: Callable[[str], None] | None = None) -> list[DetectorRow]:
     """Times and scores each (config, size) pair; photos without boxes only count for time."""
@@ -212,7 +212,7 @@ def _covers(detection: Box, truth: Box) -> bool:
     return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.5 <= dw / max(tw, 1) <= 2.0
 
 
-def face_size_sweep(settings: HaarSettings | HogSettings, photos: list[AnnotatedPhoto],
+def face_size_sweep(settings: Any, photos: list[AnnotatedPhoto],
                     frame_size: tuple[int, int] = (640, 480), sides: range = range(20, 161, 4),
                     faces: int = 5) -> int | None:
     """The smallest face side (px) a detector finds in a frame of `frame_size`.
@@ -247,7 +247,7 @@ def face_size_sweep(settings: HaarSettings | HogSettings, photos: list[Annotated
             ox, oy = (width - pw) // 2, (height - ph) // 2
             frame[oy:oy + ph, ox:ox + pw] = patch[:ph, :pw]
             truth = (round(ox + (x - cx0) * scale), round(oy + (y - cy0) * scale), round(w * scale), round(h * scale))
-            run = run + 1 if any(_covers(d, truth) for d in detector.detect(frame)) else 0
+            run = run + 1 if any(_covers(d.box, truth) for d in detector.detect(frame)) else 0
             if run == 3:   # found here and at the next two sizes: no need to look at larger faces
                 thresholds.append(ordered[ordered.index(side) - 2])
                 break

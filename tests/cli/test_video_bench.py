@@ -13,7 +13,7 @@ import pytest
 
 from kise_desktop.core.classifier import EmotionClassifier
 from kise_desktop.core.pipeline import Pipeline
-from kise_desktop.core.presets import LIVE_HAAR
+from kise_desktop.core.presets import LIVE_YUNET
 from kise_desktop.core.sources import open_source
 from kise_desktop.paths import REPO_DIR
 
@@ -47,7 +47,7 @@ def test_video_gives_one_csv_row_per_face_per_frame(run_kise, model_args, any_mo
         rows = list(csv.DictReader(fh))
 
     # What the same pipeline sees in the same decoded frames.
-    pipeline = Pipeline(EmotionClassifier(*any_model), LIVE_HAAR)
+    pipeline = Pipeline(EmotionClassifier(*any_model), LIVE_YUNET)
     with open_source(clip) as source:
         expected = [pipeline.analyze(f.image_bgr, f.timestamp) for f in source]
     assert len(expected) == 2 * FRAMES_EACH
