@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import platform
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from kise_desktop.paths import MODELS_DIR, PACKAGE_DIR, REPO_DIR, RESOURCES_DIR,
 from kise_desktop.version import __version__
 
 DISTRIBUTION = "kise-desktop"
+LICENCE_NAMES = re.compile(r"licen[cs]e|copying|notice", re.IGNORECASE)
 MODEL_SUFFIXES = (".tflite", ".onnx")
 # (distribution, import name): what the app runs on. Versions and licences come from each package's metadata.
 MAIN_LIBRARIES: tuple[tuple[str, str], ...] = (
@@ -59,6 +61,7 @@ class Library:
     distribution: str
     version: str
     licence: str
+    files: tuple[Path, ...] = ()     # licence texts the package ships in its metadata
 
 
 def sidecar_accuracy(sidecar: dict) -> float | None:
@@ -113,16 +116,12 @@ def code_licence_file() -> Path | None:
     """KISE's own LICENSE: from this installed distribution's metadata, else the repo's (or the bundle's)."""
     from importlib import metadata      # here, not at the top: it costs start-up time and only --version/About need it
 
-    try:
-        dist = metadata.distribution(DISTRIBUTION)
-        ours = Path(dist.locate_file("kise_desktop/__init__.py")).resolve() == (PACKAGE_DIR / "__init__.py")
-        for entry in (dist.files or []) if ours else []:
-            if entry.name == "LICENSE":
-                path = Path(dist.locate_file(entry))
-                if path.is_file():
-                    return path
-    except metadata.PackageNotFoundError:
-        pass
+    for dist in metadata.distributions(name=DISTRIBUTION):   # the one whose files are this package
+        if Path(dist.locate_file("kise_desktop/__init__.py")).resolve() != PACKAGE_DIR / "__init__.py":
+            continue
+        for entry in dist.files or []:
+            if entry.name == "LICENSE" and Path(dist.locate_file(entry)).is_file():
+                return Path(dist.locate_file(entry))
     candidate = REPO_DIR / "LICENSE"       # a checkout, or a PyInstaller bundle (its spec puts it there)
     return candidate if candidate.is_file() else None
 
@@ -178,8 +177,11 @@ def libraries() -> list[Library]:
     found: list[Library] = []
     for distribution, module in MAIN_LIBRARIES:
         try:
-            meta = metadata.metadata(distribution)
-            found.append(Library(distribution, meta["Version"], _declared_licence(meta)))
+            dist = metadata.distribution(distribution)
+            texts = tuple(Path(dist.locate_file(f)) for f in dist.files or []
+                          if f.parts[0].endswith(".dist-info") and LICENCE_NAMES.search(f.name))
+            found.append(Library(distribution, dist.metadata["Version"], _declared_licence(dist.metadata),
+                                 tuple(p for p in texts if p.is_file())))
         except metadata.PackageNotFoundError:      # e.g. a bundle without package metadata: ask the module
             try:
                 version = str(getattr(importlib.import_module(module), "__version__", "?"))
