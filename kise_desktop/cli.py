@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 import cv2
 
+from kise_desktop.about_info import VersionAction
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
 from kise_desktop.core.detectors import DetectorError, describe, get_kind, kind_names, preset, settings_to_dict
 from kise_desktop.core.pipeline import Pipeline
@@ -318,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  kise bench --data ../shared/data/dlib-faces -o runs/bench\n"
                "exit codes: 0 = something was processed, 1 = nothing could be (or the model is unusable), "
                "2 = bad arguments")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -7,15 +7,19 @@
 
 `--screenshot FILE --quit-after SECONDS` grabs the whole window after that
 many seconds and exits (for demos, docs and checks; works offscreen with
-QT_QPA_PLATFORM=offscreen).
+QT_QPA_PLATFORM=offscreen). `--quit-after-first-frame` prints the wall-clock
+time at which the first analysed frame was painted and exits
+(scripts/measure_startup.py times start-up with it).
 """
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
+from kise_desktop.about_info import VersionAction
 from kise_desktop.paths import FONTS_DIR
 
 FONT_FILE = FONTS_DIR / "NanumGothic.ttf"
@@ -68,7 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
     p.add_argument("--fresh", action="store_true",
                    help="ignore and do not save remembered settings (reproducible demos)")
+    p.add_argument("--quit-after-first-frame", action="store_true",
+                   help="print when the first analysed frame is on screen, then quit (start-up timing)")
+    p.add_argument("--version", action=VersionAction)
     return p
+
+
+def report_first_frame(window, then_quit: bool) -> None:
+    """Print the wall-clock time once the first analysed frame has been painted (optionally quit)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def painted() -> None:
+        print(f"kise-desktop: first analysed frame on screen at {time.time():.6f}", flush=True)
+        if then_quit:
+            window.close()
+
+    class PaintWatcher(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+            if event.type() == QEvent.Type.Paint and window.packets_shown > 0:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, painted)       # runs after this paint event has drawn the frame
+            return False
+
+    window.view.installEventFilter(PaintWatcher(window))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.size and (args.fresh or args.screenshot):
         w, h = (int(v) for v in args.size.lower().split("x"))
         window.resize(w, h)
+    if args.quit_after_first_frame:
+        report_first_frame(window, then_quit=True)
     window.show()
 
     if args.quit_after is not None:

@@ -102,6 +102,49 @@ _STRINGS: dict[str, dict[str, str]] = {
     "filter_model": {"en": "TFLite models (*.tflite)", "ko": "TFLite 모델 (*.tflite)"},
     "filter_csv": {"en": "CSV (*.csv)", "ko": "CSV (*.csv)"},
     "filter_png": {"en": "PNG (*.png)", "ko": "PNG (*.png)"},
+    # about dialog (texts from kise_desktop.about_info; licence texts are shown in their original English)
+    "menu_help": {"en": "&Help", "ko": "도움말(&H)"},
+    "act_about": {"en": "About KISE...", "ko": "KISE 정보..."},
+    "about_title": {"en": "About KISE", "ko": "KISE 정보"},
+    "about_intro": {"en": "Live facial emotion recognition on a laptop CPU, fully offline.",
+                    "ko": "노트북 CPU에서 인터넷 없이 동작하는 실시간 얼굴 감정 인식."},
+    "about_version": {"en": "Version {version} (Python {python})", "ko": "버전 {version} (Python {python})"},
+    "about_models": {"en": "Bundled models", "ko": "내장 모델"},
+    "about_model_emotion": {"en": "{file}: {name}, emotion classifier, {classes} classes, accuracy {acc}",
+                            "ko": "{file}: {name}, 감정 분류기, {classes}개 감정, 정확도 {acc}"},
+    "about_evaluated_on": {"en": "measured on: {what}", "ko": "측정: {what}"},
+    "about_model_detector": {"en": "{file}: {name}, face detector", "ko": "{file}: {name}, 얼굴 검출기"},
+    "about_model_other": {"en": "{file}: {name}", "ko": "{file}: {name}"},
+    "about_builtin": {"en": "Built in: OpenCV Haar cascade (opencv-python-headless), dlib HOG detector (dlib-bin).",
+                      "ko": "기본 포함: OpenCV Haar 캐스케이드 (opencv-python-headless), dlib HOG 검출기 (dlib-bin)."},
+    "about_no_models": {"en": "No model files in {path}", "ko": "{path}에 모델 파일이 없습니다"},
+    "about_libraries": {"en": "Libraries (licence as each package declares it)",
+                        "ko": "라이브러리 (각 패키지가 밝힌 라이선스)"},
+    "about_licences": {"en": "Licences of what is bundled", "ko": "포함된 구성 요소의 라이선스"},
+    "about_licence_hint": {"en": "Choose an entry to read its licence text (in the original English).",
+                           "ko": "항목을 고르면 라이선스 전문(영어 원문)을 볼 수 있습니다."},
+    "about_no_text": {"en": "(No licence text is bundled for this entry.)",
+                      "ko": "(이 항목의 라이선스 전문은 포함되어 있지 않습니다.)"},
+    "about_resources": {"en": "Resources: {path}", "ko": "리소스 위치: {path}"},
+    "lic_code": {"en": "KISE program code: Apache License 2.0",
+                 "ko": "KISE 프로그램 코드: Apache 라이선스 2.0"},
+    "lic_emotion_model_fer": {"en": "Emotion model {subject}: trained on FER2013 images (research use only) with "
+                                    "Microsoft's FER+ labels (MIT licence). Read the model card before using it "
+                                    "beyond research and demos.",
+                              "ko": "감정 모델 {subject}: FER2013 이미지(연구 목적으로만 사용 가능)와 Microsoft FER+ "
+                                    "레이블(MIT 라이선스)로 학습했습니다. 연구와 시연 이외의 용도로 쓰기 전에 모델 "
+                                    "카드를 읽어 주세요."},
+    "lic_emotion_model": {"en": "Emotion model {subject}: {licence}", "ko": "감정 모델 {subject}: {licence}"},
+    "lic_face_detector_yunet": {"en": "Face detector YuNet {subject}: MIT licence (OpenCV Zoo) and Apache License 2.0 "
+                                      "(libfacedetection.train)",
+                                "ko": "얼굴 검출기 YuNet {subject}: MIT 라이선스 (OpenCV Zoo), Apache 라이선스 2.0 "
+                                      "(libfacedetection.train)"},
+    "lic_model_other": {"en": "Model {subject}: {licence}", "ko": "모델 {subject}: {licence}"},
+    "lic_font_nanum": {"en": "Korean font NanumGothic ({subject}): SIL Open Font License 1.1, (c) NAVER",
+                       "ko": "한글 글꼴 나눔고딕 ({subject}): SIL 오픈 폰트 라이선스 1.1, (c) NAVER"},
+    "lic_other": {"en": "{subject}", "ko": "{subject}"},
+    "lic_library": {"en": "Library {name} {version}: {licence}", "ko": "라이브러리 {name} {version}: {licence}"},
+    "btn_close": {"en": "Close", "ko": "닫기"},
 }
 
 

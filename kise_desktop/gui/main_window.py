@@ -372,6 +372,18 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             self.lang_menu.addAction(act)
             self.lang_actions[code] = act
+        self.act_about = QAction(self, triggered=self.show_about)
+        self.help_menu = self.menuBar().addMenu("")
+        self.help_menu.addAction(self.act_about)
+
+    def show_about(self) -> Any:
+        """Version, bundled models, libraries and licences (kise_desktop/gui/about.py), non-blocking."""
+        from .about import AboutDialog      # built on demand: the licence scan is not start-up work
+
+        dialog = AboutDialog(self.lang, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # ---------------------------------------------------------------- settings
     def _load_settings(self, detector: str | None, compare: bool | None) -> None:
@@ -463,6 +475,8 @@ class MainWindow(QMainWindow):
         self.act_open_model.setText(tr("act_open_model", lang))
         self.act_snapshot.setText(tr("act_snapshot", lang))
         self.act_quit.setText(tr("act_quit", lang))
+        self.help_menu.setTitle(tr("menu_help", lang))
+        self.act_about.setText(tr("act_about", lang))
         self.lang_actions[lang].setChecked(True)
         self.lang_combo.blockSignals(True)
         self.lang_combo.setCurrentIndex(self.lang_combo.findData(lang))
