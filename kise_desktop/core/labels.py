@@ -73,6 +73,19 @@ class LabelSettings:
         smooth = self.frame_weight if self.frame_weight is not None else self.tau_s
         return smooth == 0.0 and self.margin == 0.0 and self.hold_s == 0.0
 
+    @property
+    def switch_time_s(self) -> float:
+        """Seconds until the label follows a clean change from one sure emotion to another.
+
+        From a one-hot [1, 0] to [0, 1] the new emotion's lead over the old is
+        1 - 2 exp(-t / tau); it reaches `margin` after tau ln(2 / (1 - margin)),
+        and must then last `hold_s`. Frames round it up to the next frame.
+        The legacy per-frame weight has no time constant: nan.
+        """
+        if self.frame_weight is not None:
+            return 0.0 if self.frame_weight == 0.0 and self.hold_s == 0.0 else math.nan
+        return self.tau_s * math.log(2.0 / (1.0 - self.margin)) + self.hold_s
+
     def describe(self) -> str:
         if self.frame_weight is not None:
             return f"per-frame weight {self.frame_weight:g}, no hysteresis"
