@@ -290,7 +290,8 @@ def _summary_figure(plt: Any, faces: list[FaceTimeline], title: str, lang: str) 
                              gridspec_kw={"width_ratios": [3, 1.2], "wspace": 0.55, "hspace": 0.7})
     for row, face in zip(axes, faces):
         _plot_face(plt, row[0], row[1], face, lang)
-    fig.suptitle(title, x=0.02, ha="left", fontsize=12)
+    # above the first face's own title (bbox_inches="tight" keeps it in the image)
+    fig.suptitle(title, x=0.02, y=1.0 + 0.25 / fig.get_figheight(), ha="left", fontsize=12)
     data = _png(fig)
     plt.close(fig)
     return data
@@ -374,15 +375,15 @@ def write_report(session: Session, html_path: str | Path, lang: str = "ko",
                 continue
             name = esc(EMOTIONS[e].name(lang))
             colour = "#%02x%02x%02x" % EMOTIONS[e].color_rgb
+            img = (f"<img alt='{name}' src='data:image/jpeg;base64,{_b64(_jpeg(m.thumbnail))}'>"
+                   if m.thumbnail is not None else "")
             if shares[e] > 0:
                 caption = esc(t["at"].format(v=m.value, t=m.time_s))
-                img = (f"<img alt='{name}' src='data:image/jpeg;base64,{_b64(_jpeg(m.thumbnail))}'>"
-                       if m.thumbnail is not None else "")
                 body.append(f"<figure style='border-color:{colour}'>{img}<figcaption><b>{name}</b> "
                             f"{shares[e]:.0%}<br>{caption}</figcaption></figure>")
             else:
-                body.append(f"<figure class='minor' style='border-color:{colour}'><figcaption><b>{name}</b><br>"
-                            f"{esc(t['never'].format(v=m.value))}</figcaption></figure>")
+                body.append(f"<figure class='minor' style='border-color:{colour}'>{img}<figcaption><b>{name}</b>"
+                            f"<br>{esc(t['never'].format(v=m.value))}</figcaption></figure>")
         body.append("</div>")
         if not session.has_frames:
             body.append(f"<p class='note'>{esc(t['no_thumbs'])}</p>")
