@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -19,6 +20,7 @@ import cv2
 from kise_desktop.about_info import VersionAction
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
 from kise_desktop.core.detectors import DetectorError, describe, get_kind, kind_names, preset, settings_to_dict
+from kise_desktop.core.labels import LIVE_LABELS, LabelSettings
 from kise_desktop.core.pipeline import Pipeline
 from kise_desktop.core.presets import PRESETS
 from kise_desktop.core.render import draw_results
@@ -206,7 +208,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         raise UserError(f"{args.input}: not a video (use 'kise annotate' for photos)")
     classifier = load_classifier(args)
     settings = detector_settings(args.detector, args.preset)
-    pipeline = Pipeline(classifier, settings, smoothing=args.smoothing)
+    pipeline = Pipeline(classifier, settings, smoothing=label_settings(args))
     out_path = Path(args.output)
     csv_path = Path(args.csv) if args.csv else out_path.with_suffix(".csv")
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +221,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     writer: cv2.VideoWriter | None = None
     frames = faces = 0
     stopped: str | None = None
+    collector = start_report(args, classifier, settings, pipeline)
     with source, csv_path.open("w", newline="", encoding="utf-8") as fh:
         rows = csv.writer(fh)
         rows.writerow(VIDEO_CSV_HEADER)
@@ -232,6 +235,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                     if not writer.isOpened():
                         raise UserError(f"{out_path}: cannot write a video here (mp4v codec unavailable?)")
                 result = pipeline.analyze(frame.image_bgr, frame.timestamp)
+                if collector is not None:
+                    collector.add(result, frames, frame.image_bgr)
                 writer.write(draw_results(frame.image_bgr, result, lang=args.lang))
                 for face in result.faces:
                     label = EMOTIONS[face.label_index]
@@ -252,8 +257,59 @@ def cmd_video(args: argparse.Namespace) -> int:
     if frames == 0:
         raise UserError(stopped or f"{args.input}: no frames could be read")
     note(f"{frames} frames, {faces} face rows, {describe(settings)} -> {out_path}, {csv_path}")
+    if collector is not None:
+        finish_report(collector, Path(args.report), args.lang)
     if stopped:
         error(stopped)
+    return EXIT_OK
+
+
+def label_settings(args: argparse.Namespace) -> LabelSettings:
+    """The core's live label settings, with what the command line changes (--smoothing = the old weight)."""
+    if args.smoothing is not None:
+        return LabelSettings.per_frame(args.smoothing, args.min_confidence)
+    changes = {k: v for k, v in (("tau_s", args.tau), ("margin", args.margin), ("hold_s", args.hold),
+                                 ("min_confidence", args.min_confidence)) if v is not None}
+    try:
+        return replace(LIVE_LABELS, **changes)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def start_report(args: argparse.Namespace, classifier: EmotionClassifier,
+                 settings: Any, pipeline: Pipeline):
+    """A collector for `--report`, or None."""
+    if not getattr(args, "report", None):
+        return None
+    from kise_desktop.core.report import ReportCollector, settings_text
+
+    return ReportCollector(settings_text(classifier.name, describe(settings), pipeline.smoothing.describe()),
+                           source=Path(args.input).name)
+
+
+def finish_report(collector, html_path: Path, lang: str) -> None:
+    from kise_desktop.core.report import write_report
+
+    html_out, png_out = write_report(collector.session, html_path, lang=lang)
+    note(f"report -> {html_out}, {png_out}")
+
+
+# -- kise report ------------------------------------------------------------------
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kise_desktop.core.report import ReportError, read_session_csv, thumbnails_from_video, write_report
+
+    html_path = Path(args.output)
+    if html_path.resolve() == Path(args.csv).resolve():
+        raise UserError(f"{html_path}: would overwrite the input CSV")
+    try:
+        session = read_session_csv(args.csv)
+        if args.video:
+            thumbnails_from_video(session, args.video)
+        html_out, png_out = write_report(session, html_path, lang=args.lang)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    note(f"report -> {html_out}, {png_out}")
     return EXIT_OK
 
 
@@ -316,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  kise annotate photo.jpg holidays/ -o out --lang en\n"
                "  kise video talk.mp4 -o talk_kise.mp4 --csv talk.csv --detector hog\n"
+               "  kise report talk.csv -o talk_report.html --video talk.mp4\n"
                "  kise bench --data ../shared/data/dlib-faces -o runs/bench\n"
                "exit codes: 0 = something was processed, 1 = nothing could be (or the model is unusable), "
                "2 = bad arguments")
@@ -352,10 +409,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="annotated video to write")
     p.add_argument("--csv", metavar="FILE", help="CSV to write (default: OUT with .csv)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after this many frames")
-    p.add_argument("--smoothing", type=float, default=0.6, help="weight of the past in [0, 1) (default 0.6)")
+    p.add_argument("--smoothing", type=float, default=None,
+                   help="old per-frame weight of the past in [0, 1), no hysteresis (default: time-based, --tau)")
+    p.add_argument("--tau", type=float, help=f"smoothing time constant in s (default {LIVE_LABELS.tau_s:g})")
+    p.add_argument("--margin", type=float,
+                   help=f"lead another emotion needs to take the label (default {LIVE_LABELS.margin:g})")
+    p.add_argument("--hold", type=float, help=f"how long that lead must last, s (default {LIVE_LABELS.hold_s:g})")
+    p.add_argument("--min-confidence", type=float,
+                   help=f"below this a label is shown as uncertain (default {LIVE_LABELS.min_confidence:g})")
+    p.add_argument("--report", metavar="REPORT.html", help="also write a session report (HTML + PNG)")
     add_detect_options(p, "live")
     add_model_options(p)
     p.set_defaults(func=cmd_video)
+
+    p = sub.add_parser("report", help="a session report (HTML + PNG) from a video/recording CSV",
+                       description="Per face: emotions over time, share of time each emotion led, the strongest "
+                                   "moment of each emotion, and the run's settings; one self-contained HTML file "
+                                   "and a PNG beside it.")
+    p.add_argument("csv", metavar="SESSION.csv", help="CSV written by 'kise video' or the app's recorder")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="HTML report to write")
+    p.add_argument("--video", help="the video the CSV was made from, to cut face thumbnails from it")
+    p.add_argument("--lang", choices=("ko", "en"), default="ko", help="report language (default ko)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", help="compare detector speed and accuracy on this CPU",
                        description="Time and score the seed's and KISE's detector settings on annotated photos, "

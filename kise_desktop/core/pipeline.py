@@ -9,6 +9,7 @@ import numpy as np
 from kise_desktop.core.classifier import EmotionClassifier
 from kise_desktop.core.detectors import Detector, FrameImages, kind_of, make_detector, same_kind, settings_to_dict
 from kise_desktop.core.faces import FaceCropper
+from kise_desktop.core.labels import LIVE_LABELS, LabelSettings
 from kise_desktop.core.tracking import IoUTracker
 from kise_desktop.core.types import FaceResult, FrameResult
 
@@ -26,7 +27,7 @@ class Pipeline:
     """
 
     def __init__(self, classifier: EmotionClassifier, detector_settings: Any,
-                 smoothing: float = 0.6, align_faces: bool = True) -> None:
+                 smoothing: LabelSettings | float = LIVE_LABELS, align_faces: bool = True) -> None:
         self._detector: Detector = make_detector(detector_settings)
         self._tracker = IoUTracker(smoothing=smoothing)
         self._images = FrameImages()
@@ -49,13 +50,12 @@ class Pipeline:
         return self._classifier
 
     @property
-    def smoothing(self) -> float:
+    def smoothing(self) -> LabelSettings:
+        """Label smoothing and hysteresis (`kise_desktop.core.labels`); a number = old per-frame weight."""
         return self._tracker.smoothing
 
     @smoothing.setter
-    def smoothing(self, value: float) -> None:
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"smoothing must be in [0, 1), got {value}")
+    def smoothing(self, value: LabelSettings | float) -> None:
         self._tracker.smoothing = value
 
     @property
@@ -102,10 +102,10 @@ class Pipeline:
         t3 = time.perf_counter()
         probs = self._classifier.predict(crops)
         t4 = time.perf_counter()
-        tracked = self._tracker.update([d.box for d in detections], probs)
-        faces = [FaceResult(box=d.box, probabilities=probs[i], smoothed=smoothed, track_id=track_id,
-                            score=d.score, landmarks=d.landmarks)
-                 for i, (d, (track_id, smoothed)) in enumerate(zip(detections, tracked))]
+        tracked = self._tracker.update([d.box for d in detections], probs, timestamp)
+        faces = [FaceResult(box=d.box, probabilities=probs[i], smoothed=t.smoothed, track_id=t.track_id,
+                            score=d.score, landmarks=d.landmarks, displayed=t.displayed, confident=t.confident)
+                 for i, (d, t) in enumerate(zip(detections, tracked))]
         t5 = time.perf_counter()
         timings = {key: (b - a) * 1000.0 for key, a, b in zip(
             TIMING_KEYS, (t0, t1, t2, t3, t4, t0), (t1, t2, t3, t4, t5, t5))}

@@ -248,7 +248,8 @@ class AnalysisWorker(QObject):
                  image_loader: Callable[[str], np.ndarray] | None = None,
                  pace_video: bool = True, loop_video: bool = False) -> None:
         super().__init__()
-        self._source_factory = source_factory or core.open_source
+        # The core's video source loops by seeking (no reopen, timestamps keep increasing).
+        self._source_factory = source_factory or (lambda spec: core.open_source(spec, loop=self.loop_video))
         self._image_loader = image_loader or core.load_image
         self.pace_video = pace_video
         self.loop_video = loop_video
