@@ -26,7 +26,7 @@ def test_bench_gui_measures_displayed_fps_cpu_latency_and_memory(tmp_path, dlib_
     model, sidecar = model_files
     # the reference the figures are also compared with: a (short) real `kise bench` run
     ref = subprocess.run([sys.executable, "-m", "kise_desktop.cli", "bench", "--configs", "live-haar",
-                          "--sizes", "640x480", "--repeats", "1", "--no-seed", "--model", str(model),
+                          "--sizes", "640x480", "--repeats", "1", "--no-seed", "--no-videos", "--model", str(model),
                           *(["--sidecar", str(sidecar)] if sidecar else []), "-o", str(tmp_path / "kb")],
                          capture_output=True, text=True, cwd=REPO_DIR, timeout=180)
     assert ref.returncode == 0, ref.stderr[-2000:]
