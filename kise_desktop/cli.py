@@ -24,7 +24,7 @@ from kise_desktop.core.labels import LIVE_LABELS, LabelSettings
 from kise_desktop.core.pipeline import Pipeline
 from kise_desktop.core.presets import PRESETS
 from kise_desktop.core.render import draw_results
-from kise_desktop.core.sources import IMAGE_SUFFIXES, SourceError, list_images, load_image_info, open_source
+from kise_desktop.core.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, list_images, load_image_info, open_source
 from kise_desktop.core.types import FrameResult
 from kise_desktop.emotions import EMOTION_KEYS, EMOTIONS
 from kise_desktop.paths import MODELS_DIR, REPO_DIR, data_dir
@@ -352,12 +352,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"unknown config(s) {', '.join(unknown)}; choose from {', '.join(PRESETS)}")
     sizes = tuple(args.sizes) if args.sizes else bench.DEFAULT_SIZES
+    videos = Path(args.videos) if args.videos else data_dir() / "videos"
+    if args.videos and not bench.list_videos(videos):
+        raise UserError(f"{videos}: no videos here ({', '.join(sorted(VIDEO_SUFFIXES))}); pass --videos DIR")
+    if not bench.list_videos(videos):
+        note(f"{videos}: no videos; the video section is skipped")
     report = bench.run_bench(folder, classifiers, configs, sizes, args.repeats,
-                             progress=lambda what: print(f"  measuring {what}...", file=sys.stderr, flush=True))
+                             progress=lambda what: print(f"  measuring {what}...", file=sys.stderr, flush=True),
+                             videos_dir=None if args.no_videos else videos, video_frames=args.video_frames)
     print(bench.format_table(report))
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "bench.json").write_text(report.to_json(), encoding="utf-8")
+    tmp = outdir / "bench.json.tmp"
+    tmp.write_text(report.to_json(), encoding="utf-8")
+    tmp.replace(outdir / "bench.json")          # never a half-written bench.json
     bench.save_chart(report, outdir / "bench.png")
     note(f"wrote {outdir / 'bench.json'} and {outdir / 'bench.png'}")
     return EXIT_OK
@@ -433,8 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", help="compare detector speed and accuracy on this CPU",
-                       description="Time and score the seed's and KISE's detector settings on annotated photos, "
-                                   "time the classifier(s); print a table, write bench.json and bench.png.")
+                       description="Time and score every detector preset (seed, live, photo of each kind) on "
+                                   "annotated photos, run the live presets over real videos, time the "
+                                   "classifier(s), check issue 10's targets (PASS/MISS); print a table, write "
+                                   "bench.json and bench.png.")
     p.add_argument("--data", help="folder with dlib-faces photos and XML (default: <data>/dlib-faces)")
     p.add_argument("-o", "--outdir", default="runs/bench", help="where bench.json/bench.png go (default runs/bench)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs per photo (default 3)")
@@ -442,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame sizes (default: native 640x480 1280x720)")
     p.add_argument("--configs", help=f"comma-separated presets (default: all of {', '.join(PRESETS)})")
     p.add_argument("--no-seed", action="store_true", help="do not time the seed model beside ours")
+    p.add_argument("--videos", metavar="DIR",
+                   help="real videos for the live presets' section: share of frames with a face, ms per frame "
+                        "(default: <data>/videos; skipped with a note if it has none)")
+    p.add_argument("--video-frames", type=int, default=0, metavar="N",
+                   help="only the first N frames of each video (default: all)")
+    p.add_argument("--no-videos", action="store_true", help="skip the video section")
     add_model_options(p)
     p.set_defaults(func=cmd_bench)
     return parser
