@@ -57,7 +57,7 @@ DEFAULTS: dict = {
     "seed": 20261126,
     "export": True,                  # TFLite export at the end (needs the TensorFlow backend)
     "data_workers": None,            # augmentation threads (default: up to 4)
-    "init_from": None,               # start from these weights (a .keras file) with a fresh schedule
+    "init_from": None,               # start from these weights (.keras, or a kise_sepnet .tflite) with a fresh schedule
 }
 
 
@@ -298,7 +298,14 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
                     init_path = REPO_DIR / init_path
                 if not init_path.is_file():
                     raise DataError(f"{init_path}: init_from model not found")
-                model.set_weights(keras.models.load_model(init_path).get_weights())
+                if init_path.suffix == ".tflite":
+                    # A bundled model whose run folder is gone: rebuild its weights from the TFLite file.
+                    from training.from_tflite import calibration_faces, rebuild
+
+                    source = rebuild(init_path, config, calibration_faces(data_root, seed=config["seed"]))
+                else:
+                    source = keras.models.load_model(init_path)
+                model.set_weights(source.get_weights())
                 print(f"initialised from {init_path}", file=sys.stderr)
         if start == 0:
             model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr))
