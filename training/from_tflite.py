@@ -86,6 +86,13 @@ def rebuild(tflite_path: Path, config: dict, calibration: np.ndarray):
     if set(weights) != expected:
         raise DataError(f"{tflite_path}: its layers do not match the config's network "
                         f"(missing {sorted(expected - set(weights))[:3]}, extra {sorted(set(weights) - expected)[:3]})")
+    for name, w in weights.items():
+        have = [tuple(v.shape) for v in model.get_layer(name).weights]
+        want = {"probabilities": [w["kernel"].shape, w["bias"].shape]}.get(
+            name, [w["depthwise"].shape, w["kernel"].shape] if "depthwise" in w else [w["kernel"].shape])
+        if have != [tuple(s) for s in want]:
+            raise DataError(f"{tflite_path}: its layers do not match the config's network "
+                            f"({name}: {[tuple(s) for s in want]} in the file, {have} in the config)")
     bns = {}
     for name, w in weights.items():
         layer = model.get_layer(name)
