@@ -28,6 +28,7 @@ from .i18n import tr
 
 CAPTION_H = 24.0
 PANEL_GAP = 6.0
+LANDMARKS_MIN_FACE_PX = 40.0     # displayed face width below which landmarks are not drawn
 
 
 def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
@@ -40,8 +41,9 @@ _EMOTION_COLORS = [_qcolor(e.color_rgb) for e in EMOTIONS]
 _EMOTION_PENS = {width: [QPen(c, width) for c in _EMOTION_COLORS] for width in (2, 3)}
 _LABEL_TEXT_COLORS = [QColor(0, 0, 0) if sum(e.color_rgb) > 400 else QColor(255, 255, 255) for e in EMOTIONS]
 _SELECTED_PEN = QPen(QColor(255, 255, 255), 5)
-_LANDMARK_FILL = QColor(80, 230, 255)
-_LANDMARK_EDGE = QPen(QColor(0, 0, 0), 1)
+LANDMARK_RGB = (80, 230, 255)      # (scripts/gui_screenshots.sh keeps it exact in its palette)
+_LANDMARK_FILL = _qcolor(LANDMARK_RGB)
+_LANDMARK_EDGE = QPen(QColor(0, 0, 0, 150), 0.8)
 _BAR_BACKGROUND = QColor(0, 0, 0, 160)
 _VIEW_BACKGROUND = QColor(24, 24, 28)
 
@@ -266,9 +268,10 @@ class VideoView(QWidget):
         p.setPen(_LANDMARK_EDGE)
         p.setBrush(_LANDMARK_FILL)
         for face in faces:
-            if face.landmarks is None:
+            # On faces shown smaller than this the dots only clutter the face (and its expression).
+            if face.landmarks is None or face.box[2] * scale < LANDMARKS_MIN_FACE_PX:
                 continue
-            radius = max(1.5, min(3.5, face.box[2] * scale / 40))
+            radius = max(2.0, min(3.5, face.box[2] * scale / 30))
             for x, y in face.landmarks:
                 p.drawEllipse(QPointF(rect.left() + float(x) * scale, rect.top() + float(y) * scale), radius, radius)
         p.setBrush(Qt.BrushStyle.NoBrush)

@@ -436,6 +436,8 @@ def test_a_corrupt_yunet_model_falls_back_to_haar_and_keeps_running(qtbot, make_
 
 
 def test_yunet_landmarks_are_drawn_as_dots(qtbot, make_window):
+    from kise_desktop.gui.video_view import LANDMARK_RGB
+
     win = make_window(detector="yunet")
     win.open_source(0)
     packet = wait_for_faces(qtbot, win, "yunet")
@@ -447,5 +449,5 @@ def test_yunet_landmarks_are_drawn_as_dots(qtbot, make_window):
     hits = 0
     for x, y in face.landmarks:
         c = image.pixelColor(int(rect.left() + x * scale), int(rect.top() + y * scale))
-        hits += abs(c.red() - 80) + abs(c.green() - 230) + abs(c.blue() - 255) < 60
+        hits += abs(c.red() - LANDMARK_RGB[0]) + abs(c.green() - LANDMARK_RGB[1]) + abs(c.blue() - LANDMARK_RGB[2]) < 60
     assert hits >= 4, hits          # (a label may cover one point)
