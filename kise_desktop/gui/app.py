@@ -56,11 +56,30 @@ def prepare_app(app) -> str | None:
     return load_fonts(app)
 
 
+def _kind_list(names: tuple[str, ...]):
+    """argparse type: 'yunet,haar' -> ['yunet', 'haar'], every name a registered detector, at least two."""
+    def parse(text: str) -> list[str]:
+        kinds = [k.strip() for k in text.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in names]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown detector {', '.join(unknown)}; known: {', '.join(names)}")
+        if len(set(kinds)) < 2:
+            raise argparse.ArgumentTypeError("name two or more detectors, e.g. yunet,haar")
+        return list(dict.fromkeys(kinds))
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kise-desktop", description="Live facial emotion recognition (offline, CPU).")
     p.add_argument("--source", help="camera index (0, 1, ...), a video file, a photo, or a folder of photos")
-    p.add_argument("--detector", choices=("haar", "hog"), help="face detector (default: last used, else haar)")
-    p.add_argument("--compare", action="store_true", help="run Haar and HOG side by side")
+    from kise_desktop.core.detectors import get_kind, kind_names   # the registry: every detector kind
+
+    names = kind_names()
+    p.add_argument("--detector", choices=names,
+                   help="face detector (default: last used, else yunet): "
+                        + "; ".join(f"{k} = {get_kind(k).name_in('en')}" for k in names))
+    p.add_argument("--compare", nargs="?", const=list(names), type=_kind_list(names), metavar="KIND,KIND...",
+                   help=f"run these detectors side by side on the same frames (bare --compare: all of {','.join(names)})")
     p.add_argument("--lang", choices=("ko", "en"), help="interface language (default: last used, else ko)")
     p.add_argument("--model", help="TFLite emotion model (default: the bundled one)")
     p.add_argument("--sidecar", help="the model's JSON sidecar (default: beside the model)")
@@ -120,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if source is not None and str(source).isdigit():
         source = int(source)
     window = MainWindow(settings=settings, source=source, lang=args.lang, detector=args.detector,
-                        compare=True if args.compare else None, model_path=args.model, sidecar_path=args.sidecar,
+                        compare=args.compare, model_path=args.model, sidecar_path=args.sidecar,
                         pace_video=not args.max_speed, loop_video=args.loop)
     if args.size and (args.fresh or args.screenshot):
         w, h = (int(v) for v in args.size.lower().split("x"))

@@ -14,5 +14,9 @@ from kise_desktop.core.render import draw_results, label_text, place_labels  # n
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401
                                       list_images, load_image, open_source)
 from kise_desktop.core.types import FaceResult, FrameResult  # noqa: F401
-from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG  # noqa: F401
-from kise_desktop.core.detectors import HaarSettings, HogSettings  # noqa: F401  (until the GUI forms read the registry)
+
+
+def detector_name(kind: str, lang: str, short: bool = False) -> str:
+    """A detector kind's display name; `short` drops the parenthesised origin ("YuNet (OpenCV DNN)" -> "YuNet")."""
+    name = get_kind(kind).name_in(lang)
+    return name.split(" (")[0] if short else name
