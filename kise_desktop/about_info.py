@@ -134,19 +134,26 @@ def bundled_terms() -> list[Terms]:
     licence_files = sorted(p for p in RESOURCES_DIR.rglob("*") if p.is_file() and "LICENSE" in p.name.upper())
     claimed: set[Path] = set()
     card = MODELS_DIR / "MODEL_CARD.md"
-    for model in bundled_models():
+    models = bundled_models()
+    for model in models:
         if model.kind == "emotion":
             fer = "FER2013" in model.terms
             terms.append(Terms("emotion_model_fer" if fer else "emotion_model", model.file.name,
                                "FER2013: research use only; FER+ labels: MIT" if fer else (model.terms or "?"),
                                (card,) if card.is_file() else ()))
-        elif "yunet" in model.file.stem.lower():
-            texts = tuple(p for p in licence_files if p.parent == model.file.parent
-                          and ("opencv_zoo" in p.name or "libfacedetection" in p.name))
-            claimed.update(texts)
-            terms.append(Terms("face_detector_yunet", model.file.name,
-                               "MIT (OpenCV Zoo) + Apache-2.0 (libfacedetection.train)", texts))
-        else:
+    # Both YuNet networks come from the same two sources: one entry, with their provenance note and licences.
+    yunet = [m for m in models if m.kind != "emotion" and "yunet" in m.file.stem.lower()]
+    if yunet:
+        folder = yunet[0].file.parent
+        texts = tuple(p for p in licence_files if p.parent == folder
+                      and ("opencv_zoo" in p.name or "libfacedetection" in p.name))
+        claimed.update(texts)
+        note = folder / "YUNET.md"
+        terms.append(Terms("face_detector_yunet", ", ".join(m.file.name for m in yunet),
+                           "MIT (OpenCV Zoo) + Apache-2.0 (libfacedetection.train)",
+                           ((note,) if note.is_file() else ()) + texts))
+    for model in models:
+        if model.kind != "emotion" and model not in yunet:
             terms.append(Terms("model_other", model.file.name, model.terms or "?", ()))
     font = RESOURCES_DIR / "fonts" / "NanumGothic.ttf"
     if font.is_file():

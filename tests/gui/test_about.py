@@ -35,7 +35,10 @@ def test_about_shows_models_with_accuracy_and_every_licence(qtbot, lang, sidecar
         assert any(library in label for label in labels)
     assert all(bool(HANGUL.search(label)) == (lang == "ko") for label in labels[:3])
     # each entry shows its licence text: Apache for the code, the OFL for the font, the model card for the model
-    wanted = {0: "Apache License", 1: "Model card", 2: "SIL OPEN FONT LICENSE"}
+    wanted = {0: "Apache License",
+              next(i for i, label in enumerate(labels) if "kise_emotion.tflite" in label): "Model card",
+              next(i for i, label in enumerate(labels) if "yunet_n_640_640.onnx" in label): "OpenCV",
+              next(i for i, label in enumerate(labels) if "NanumGothic" in label): "SIL OPEN FONT LICENSE"}
     for row, phrase in wanted.items():
         dialog.licence_list.setCurrentRow(row)
         assert phrase.lower() in dialog.text_view.toPlainText().lower(), (row, labels[row])
