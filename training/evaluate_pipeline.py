@@ -248,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", type=float, nargs="+", default=list(SWEEP_SCALES),
                         help="YuNet crop_scale values for --sweep")
     parser.add_argument("--angles", type=float, nargs="+", default=list(ANGLES), help="tilts in degrees")
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS,
+                        help="YuNet networks (one per process to use two cores)")
     parser.add_argument("--model", default=str(MODELS_DIR / "kise_emotion.tflite"))
     parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
     parser.add_argument("--out", default=str(REPO_DIR / "runs" / "evaluate_pipeline"))
@@ -261,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{args.split}" + (f"_sample{args.sample}_seed{args.seed}" if args.sample else "")
+    if list(args.networks) != list(NETWORKS):
+        stem += "_" + "_".join(args.networks)
     report: dict[str, Any] = {"split": args.split, "images": int(len(images)), "sample": args.sample,
                               "seed": args.seed, "model": args.model,
                               "command": "python -m training.evaluate_pipeline " + " ".join(argv or [])}
@@ -269,14 +273,15 @@ def main(argv: list[str] | None = None) -> int:
           + (f" (fixed-seed subsample, seed {args.seed})" if args.sample else "")]
     registered = get_kind("yunet").crop_scale
     scales = sorted(set(args.scales) | {registered}) if args.sweep else [registered]
-    table = evaluate_pipeline(classifier, images, labels, angles=args.angles, scales=scales, progress=True)
+    table = evaluate_pipeline(classifier, images, labels, angles=args.angles, networks=args.networks,
+                              scales=scales, progress=True)
     if args.sweep:
         report["sweep_yunet"] = table["rows"]
         report["sweep_haar"] = evaluate_pipeline(classifier, images, labels, angles=(0.0,), networks=(None,),
                                                  scales=HAAR_SCALES, kind="haar")["rows"]
         md += ["", "crop_scale sweep (every tilt for YuNet, upright for Haar's check):", "",
                sweep_markdown(report["sweep_yunet"] + report["sweep_haar"]), "",
-               "mean over the five tilts:", "", sweep_mean_markdown(report["sweep_yunet"])]
+               "mean over the tilts:", "", sweep_mean_markdown(report["sweep_yunet"])]
         table = {**table, "rows": [r for r in table["rows"] if r["crop_scale"] == registered]}
     report["table"] = table
     md += ["", f"YuNet (live preset thresholds, 320 px), crop_scale {table['crop_scale']:g}, "
