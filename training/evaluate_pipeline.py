@@ -53,8 +53,8 @@ ANGLES = (0.0, 15.0, -15.0, 30.0, -30.0)
 # The live YuNet preset uses 2023mar; "n" is the network of the photo preset. Both are run with the
 # live preset's thresholds and width (320 px: the canvas is not shrunk) so only the network differs.
 NETWORKS = ("2023mar", "n")
-SWEEP_SCALES = (0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3)
-HAAR_SCALES = (0.9, 1.0, 1.1)
+SWEEP_SCALES = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3)
+HAAR_SCALES = (0.8, 0.9, 1.0, 1.1)
 
 
 def make_canvas(image: np.ndarray, angle: float = 0.0, face_px: int = FACE_PX, canvas_px: int = CANVAS_PX

@@ -133,8 +133,8 @@ register(DetectorKind(
              "ko": "2023년 CNN: 작거나 돌린 얼굴도 찾고 눈·코·입 위치를 줌, 여기서 가장 빠름"},
     describe=_describe,
     # YuNet's boxes take in more of the head than the tight FER+ framing the classifier learnt with its
-    # sidecar margin: on 1000 FER+ validation faces on a canvas (python -m training.evaluate_pipeline
-    # --split valid --sample 1000 --sweep [--scales 0.6 0.7 0.75 0.8 0.85 0.9 --angles 0 30 -30]), accuracy
+    # sidecar margin. On 1000 FER+ validation faces on a canvas (python -m training.evaluate_pipeline
+    # --split valid --sample 1000 --sweep --scales 0.6 0.7 0.75 0.8 0.85 0.9 --angles 0 30 -30), accuracy
     # over tilts 0/+-30 with aligned crops peaks at 0.8: 2023mar 86.8% (1.0: 84.2%, 0.7: 86.2%), n 87.7%
     # (1.0: 85.4%, 0.7: 86.1%); upright, plain crops: 2023mar 85.9% (1.0: 83.1%), n 87.8% (1.0: 84.8%).
     crop_scale=0.8,
