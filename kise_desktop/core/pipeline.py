@@ -24,7 +24,8 @@ class Pipeline:
     measurably (README, "Aligned crops"; python -m training.evaluate_pipeline):
     on FER+ validation faces turned by 30 degrees it gains 4-8 points with
     either network (2023mar 80.0% -> 87.5% at -30), upright it is within
-    +-0.6 points, on the test set likewise.
+    +-0.6 points; on the test set +5.8 to +6.1 at +-30, +1.0 to +1.9 at +-15,
+    +0.3/+0.4 upright, for both 2023mar (the live preset) and n.
 
     Not thread-safe (the classifier's interpreter is not): run it on one
     thread, and change settings from that thread between frames.
