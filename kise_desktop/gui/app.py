@@ -101,8 +101,8 @@ def report_first_frame(window, then_quit: bool) -> None:
     """Print the wall-clock time once the first analysed frame has been painted (optionally quit)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    def painted() -> None:
-        print(f"kise-desktop: first analysed frame on screen at {time.time():.6f}", flush=True)
+    def painted(at: float) -> None:
+        print(f"kise-desktop: first analysed frame on screen at {at:.6f}", flush=True)
         if then_quit:
             window.close()
 
@@ -110,7 +110,10 @@ def report_first_frame(window, then_quit: bool) -> None:
         def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
             if event.type() == QEvent.Type.Paint and window.packets_shown > 0:
                 watched.removeEventFilter(self)
-                QTimer.singleShot(0, painted)       # runs after this paint event has drawn the frame
+                watched.paintEvent(event)           # draw the frame now, so the time is taken after it
+                at = time.time()
+                QTimer.singleShot(0, lambda: painted(at))
+                return True
             return False
 
     window.view.installEventFilter(PaintWatcher(window))

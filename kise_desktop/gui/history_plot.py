@@ -70,6 +70,22 @@ class RingBuffer:
 BUILD_WHEN_IDLE_MS = 1500
 
 
+class _BlankPanel(QWidget):
+    """White, and says when it has been painted (the window's other widgets are painted in the same pass)."""
+
+    def __init__(self, painted) -> None:
+        super().__init__()
+        self._painted = painted
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(255, 255, 255))
+        self.setPalette(palette)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        self._painted()
+
+
 class DeferredPlot(QWidget):
     """A white panel that becomes a pyqtgraph plot (`self.plot`) the first time it is needed."""
 
@@ -78,13 +94,10 @@ class DeferredPlot(QWidget):
         self.plot = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._blank = QWidget()
-        self._blank.setAutoFillBackground(True)
-        palette = self._blank.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(255, 255, 255))
-        self._blank.setPalette(palette)
+        self._blank = _BlankPanel(self._on_blank_painted)
         self._layout.addWidget(self._blank)
         self._build_queued = False
+        self._build_after_paint = False
 
     @property
     def built(self) -> bool:
@@ -103,8 +116,17 @@ class DeferredPlot(QWidget):
         self._layout.replaceWidget(self._blank, self.plot)
         self._blank.deleteLater()
 
+    def build_after_paint(self) -> None:
+        """Build right after the next repaint of the window (which shows the new frame), not before it."""
+        self._build_after_paint = True
+        self._blank.update()
+
+    def _on_blank_painted(self) -> None:
+        if self._build_after_paint:
+            self._build_after_paint = False
+            self.build_soon()
+
     def build_soon(self, delay_ms: int = 0) -> None:
-        """Build once the events already queued (the frame's paint among them) are handled."""
         if self.plot is None and not self._build_queued:
             self._build_queued = True
             QTimer.singleShot(delay_ms, self, self._build_queued_now)
@@ -174,7 +196,7 @@ class HistoryPlot(DeferredPlot):
 
     def clear(self) -> None:
         self.buffer.clear()
-        self._dirty = True
+        self._dirty = self.built         # nothing drawn yet: nothing to wipe (and no reason to build)
 
     def set_seconds(self, seconds: float) -> None:
         self.seconds = float(seconds)
@@ -252,7 +274,7 @@ class ProbabilityBars(DeferredPlot):
         if self.built:
             self.bars.setOpts(height=self.heights)
         else:
-            self.build_soon()            # after the photo itself is painted
+            self.build_after_paint()     # the photo and its labels first
 
     def set_language(self, lang: str) -> None:
         self._lang = lang
