@@ -1,6 +1,6 @@
 """Start-up time of kise-desktop: from launch to the first analysed frame on screen, median of several runs.
 
-    python scripts/measure_startup.py                                   # python -m kise_desktop, this interpreter
+    python scripts/measure_startup.py                                   # this checkout, this interpreter
     python scripts/measure_startup.py --runs 7 \\
         --app wheel=/tmp/kise-wheel-venv/bin/kise-desktop --app bundle=dist/kise/kise-desktop --importtime
 
@@ -36,10 +36,12 @@ IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 def launch(command: list[str], source: Path, env: dict[str, str], timeout: float) -> tuple[float, float, str]:
     """(seconds to the first analysed frame, CPU seconds the app had used by then, stderr)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    # From an empty folder, as a user would: `python -m kise_desktop` would otherwise import the copy in the cwd.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.TemporaryDirectory() as cwd:
         t0 = time.time()
         proc = subprocess.Popen([*command, "--fresh", "--quit-after-first-frame", "--source", str(source)],
-                                stdout=out, stderr=err, env=env)
+                                stdout=out, stderr=err, env=env, cwd=cwd)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -77,7 +79,7 @@ def import_profile(stderr: str, top: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--app", action="append", default=[], metavar="LABEL=COMMAND",
-                   help="an app to time (repeatable); default: this Python's `python -m kise_desktop`")
+                   help="an app to time (repeatable); default: this checkout's app with this Python")
     p.add_argument("--photo", help="photo source (default: <data>/dlib-faces/2008_002506.jpg)")
     p.add_argument("--video", help="video source (default: <data>/videos/d0.mp4)")
     p.add_argument("--runs", type=int, default=5, help="runs per app and source (default 5)")
@@ -90,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     apps: dict[str, list[str]] = {}
-    for spec in args.app or [f"python={shlex.join([sys.executable, '-m', 'kise_desktop'])}"]:
+    this_checkout = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+                     "from kise_desktop.gui.app import main; sys.exit(main())")
+    for spec in args.app or [f"python={shlex.join([sys.executable, '-c', this_checkout])}"]:
         label, _, command = spec.partition("=")
         if not command:
             p.error(f"--app needs LABEL=COMMAND, not {spec!r}")
