@@ -141,16 +141,19 @@ def bundled_terms() -> list[Terms]:
             terms.append(Terms("emotion_model_fer" if fer else "emotion_model", model.file.name,
                                "FER2013: research use only; FER+ labels: MIT" if fer else (model.terms or "?"),
                                (card,) if card.is_file() else ()))
-    # Both YuNet networks come from the same two sources: one entry, with their provenance note and licences.
+    # YuNet: 2023mar is published by OpenCV's zoo (MIT) and is byte-identical to libfacedetection.train's
+    # yunet_s (Apache-2.0); the "n" network comes from libfacedetection.train only (YUNET.md).
     yunet = [m for m in models if m.kind != "emotion" and "yunet" in m.file.stem.lower()]
-    if yunet:
-        folder = yunet[0].file.parent
+    for model in yunet:
+        folder = model.file.parent
+        zoo = "2023mar" in model.file.stem
         texts = tuple(p for p in licence_files if p.parent == folder
-                      and ("opencv_zoo" in p.name or "libfacedetection" in p.name))
+                      and ("libfacedetection" in p.name or (zoo and "opencv_zoo" in p.name)))
         claimed.update(texts)
         note = folder / "YUNET.md"
-        terms.append(Terms("face_detector_yunet", ", ".join(m.file.name for m in yunet),
-                           "MIT (OpenCV Zoo) + Apache-2.0 (libfacedetection.train)",
+        terms.append(Terms("face_detector_yunet" if zoo else "face_detector_yunet_apache", model.file.name,
+                           "MIT (OpenCV Zoo) + Apache-2.0 (libfacedetection.train)" if zoo
+                           else "Apache-2.0 (libfacedetection.train)",
                            ((note,) if note.is_file() else ()) + texts))
     for model in models:
         if model.kind != "emotion" and model not in yunet:

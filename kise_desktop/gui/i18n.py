@@ -137,6 +137,8 @@ _STRINGS: dict[str, dict[str, str]] = {
                                       "(libfacedetection.train)",
                                 "ko": "얼굴 검출기 YuNet {subject}: MIT 라이선스 (OpenCV Zoo), Apache 라이선스 2.0 "
                                       "(libfacedetection.train)"},
+    "lic_face_detector_yunet_apache": {"en": "Face detector YuNet {subject}: Apache License 2.0 (libfacedetection.train)",
+                                       "ko": "얼굴 검출기 YuNet {subject}: Apache 라이선스 2.0 (libfacedetection.train)"},
     "lic_model_other": {"en": "Model {subject}: {licence}", "ko": "모델 {subject}: {licence}"},
     "lic_font_nanum": {"en": "Korean font NanumGothic ({subject}): SIL Open Font License 1.1, (c) NAVER",
                        "ko": "한글 글꼴 나눔고딕 ({subject}): SIL 오픈 폰트 라이선스 1.1, (c) NAVER"},
