@@ -14,20 +14,25 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import cv2
 
+from kise_desktop.about_info import VersionAction
 from kise_desktop.core.annotate_run import AnnotateRun, RunRefused, file_digest, recorded_outputs, same_file
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
 from kise_desktop.core.cluster import ClusterError
-from kise_desktop.core.pipeline import Pipeline, settings_dict
-from kise_desktop.core.presets import PRESETS, describe
+from kise_desktop.core.detectors import DetectorError, describe, get_kind, kind_names, preset, settings_to_dict
+from kise_desktop.core.labels import LIVE_LABELS, LabelSettings
+from kise_desktop.core.pipeline import Pipeline
+from kise_desktop.core.presets import PRESETS
 from kise_desktop.core.render import draw_results
 from kise_desktop.core.results import SCHEMA_VERSION, CsvStream, frame_record
-from kise_desktop.core.sources import IMAGE_SUFFIXES, MAX_IMAGE_SIDE, SourceError, list_images, open_source
-from kise_desktop.core.types import HaarSettings, HogSettings
+from kise_desktop.core.sources import (
+    IMAGE_SUFFIXES, MAX_IMAGE_SIDE, VIDEO_SUFFIXES, SourceError, list_images, open_source,
+)
 from kise_desktop.paths import MODELS_DIR, PACKAGE_DIR, REPO_DIR, data_dir
 
 PROG = "kise"
@@ -37,6 +42,8 @@ SEED_MODEL = REPO_DIR.parent / "shared" / "anchors" / "seed_mini_xception_7class
 SEED_SIDECAR = REPO_DIR / "training" / "anchors" / "seed_mini_xception_7class.json"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The detector that measured best for both photos and live video (README, "Face detectors on this CPU").
+DEFAULT_DETECTOR = "yunet"
 
 
 class UserError(Exception):
@@ -60,8 +67,12 @@ def load_classifier(args: argparse.Namespace) -> EmotionClassifier:
     return EmotionClassifier(model, args.sidecar, num_threads=args.threads)
 
 
-def detector_settings(kind: str, preset: str) -> HaarSettings | HogSettings:
-    return PRESETS[f"{preset}-{kind}"]
+def detector_settings(kind: str, preset_name: str) -> Any:
+    """The settings of a registered detector kind's preset; a kind without that preset is a user error."""
+    try:
+        return preset(kind, preset_name)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
 
 
 @contextlib.contextmanager
@@ -121,7 +132,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     classifier = load_classifier(args)
     settings = detector_settings(args.detector, args.preset)
-    detector = settings_dict(settings)
+    detector = settings_to_dict(settings)
     identity = {"schema_version": SCHEMA_VERSION, "model_sha256": file_digest(classifier.model_path),
                 "sidecar_sha256": file_digest(classifier.sidecar_path), "detector": detector,
                 "lang": args.lang, "max_side": MAX_IMAGE_SIDE}
@@ -250,8 +261,8 @@ def cmd_video(args: argparse.Namespace) -> int:
         raise UserError(f"{args.input}: not a video (use 'kise annotate' for photos)")
     classifier = load_classifier(args)
     settings = detector_settings(args.detector, args.preset)
-    kind = settings_dict(settings)["kind"]
-    pipeline = Pipeline(classifier, settings, smoothing=args.smoothing)
+    kind = settings_to_dict(settings)["kind"]
+    pipeline = Pipeline(classifier, settings, smoothing=label_settings(args))
     for path in (out_path, csv_path):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,6 +279,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     stopped: str | None = None
     interrupted = False
     name = str(args.input)
+    collector = start_report(args, classifier, settings, pipeline)
     rows = CsvStream(csv_part)
     bar = tqdm(total=total, desc="video", unit="frame", file=sys.stderr, leave=False,
                disable=not sys.stderr.isatty())
@@ -280,6 +292,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                     if not writer.isOpened():
                         raise UserError(f"{out_path}: cannot write a video here (mp4v codec unavailable?)")
                 result = pipeline.analyze(frame.image_bgr, frame.timestamp)
+                if collector is not None:
+                    collector.add(result, frames, frame.image_bgr)
                 writer.write(draw_results(frame.image_bgr, result, lang=args.lang))
                 rows.write_frame(frame_record(result, detector=kind), name, frames)
                 frames += 1
@@ -314,8 +328,59 @@ def cmd_video(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(final)) from None
     note(f"{frames} frames, {faces} face rows, {describe(settings)} -> {out_path}, {csv_path}")
+    if collector is not None:
+        finish_report(collector, Path(args.report), args.lang)
     if stopped:
         error(stopped)
+    return EXIT_OK
+
+
+def label_settings(args: argparse.Namespace) -> LabelSettings:
+    """The core's live label settings, with what the command line changes (--smoothing = the old weight)."""
+    if args.smoothing is not None:
+        return LabelSettings.per_frame(args.smoothing, args.min_confidence)
+    changes = {k: v for k, v in (("tau_s", args.tau), ("margin", args.margin), ("hold_s", args.hold),
+                                 ("min_confidence", args.min_confidence)) if v is not None}
+    try:
+        return replace(LIVE_LABELS, **changes)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def start_report(args: argparse.Namespace, classifier: EmotionClassifier,
+                 settings: Any, pipeline: Pipeline):
+    """A collector for `--report`, or None."""
+    if not getattr(args, "report", None):
+        return None
+    from kise_desktop.core.report import ReportCollector, settings_text
+
+    return ReportCollector(settings_text(classifier.name, describe(settings), pipeline.smoothing.describe()),
+                           source=Path(args.input).name)
+
+
+def finish_report(collector, html_path: Path, lang: str) -> None:
+    from kise_desktop.core.report import write_report
+
+    html_out, png_out = write_report(collector.session, html_path, lang=lang)
+    note(f"report -> {html_out}, {png_out}")
+
+
+# -- kise report ------------------------------------------------------------------
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kise_desktop.core.report import ReportError, read_session_csv, thumbnails_from_video, write_report
+
+    html_path = Path(args.output)
+    if html_path.resolve() == Path(args.csv).resolve():
+        raise UserError(f"{html_path}: would overwrite the input CSV")
+    try:
+        session = read_session_csv(args.csv)
+        if args.video:
+            thumbnails_from_video(session, args.video)
+        html_out, png_out = write_report(session, html_path, lang=args.lang)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    note(f"report -> {html_out}, {png_out}")
     return EXIT_OK
 
 
@@ -399,12 +464,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"unknown config(s) {', '.join(unknown)}; choose from {', '.join(PRESETS)}")
     sizes = tuple(args.sizes) if args.sizes else bench.DEFAULT_SIZES
+    videos = Path(args.videos) if args.videos else data_dir() / "videos"
+    if args.videos and not bench.list_videos(videos):
+        raise UserError(f"{videos}: no videos here ({', '.join(sorted(VIDEO_SUFFIXES))}); pass --videos DIR")
+    if not bench.list_videos(videos):
+        note(f"{videos}: no videos; the video section is skipped")
     report = bench.run_bench(folder, classifiers, configs, sizes, args.repeats,
-                             progress=lambda what: print(f"  measuring {what}...", file=sys.stderr, flush=True))
+                             progress=lambda what: print(f"  measuring {what}...", file=sys.stderr, flush=True),
+                             videos_dir=None if args.no_videos else videos, video_frames=args.video_frames)
     print(bench.format_table(report))
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "bench.json").write_text(report.to_json(), encoding="utf-8")
+    tmp = outdir / "bench.json.tmp"
+    tmp.write_text(report.to_json(), encoding="utf-8")
+    tmp.replace(outdir / "bench.json")          # never a half-written bench.json
     bench.save_chart(report, outdir / "bench.png")
     note(f"wrote {outdir / 'bench.json'} and {outdir / 'bench.png'}")
     return EXIT_OK
@@ -420,9 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  kise annotate photo.jpg holidays/ -o out --lang en\n"
                "  kise annotate archive/ -o out --jobs 4      # rerun the same line to resume\n"
                "  kise video talk.mp4 -o talk_kise.mp4 --csv talk.csv --detector hog\n"
+               "  kise report talk.csv -o talk_report.html --video talk.mp4\n"
                "  kise bench --data ../shared/data/dlib-faces -o runs/bench\n"
                "exit codes: 0 = something was processed, 1 = nothing could be (or the model is unusable), "
                "2 = bad arguments")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -432,8 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="TFLite threads per pipeline (1 is fastest for small models)")
 
     def add_detect_options(p: argparse.ArgumentParser, preset: str) -> None:
-        p.add_argument("--detector", choices=("haar", "hog"), default="hog" if preset == "photo" else "haar",
-                       help="face detector: haar (OpenCV) or hog (dlib)")
+        p.add_argument("--detector", choices=kind_names(), default=DEFAULT_DETECTOR,
+                       help="face detector: " + "; ".join(f"{k} = {get_kind(k).name_in('en')}, "
+                                                          f"{get_kind(k).summary['en']}" for k in kind_names())
+                       + f" (default {DEFAULT_DETECTOR})")
         p.add_argument("--preset", choices=("live", "photo", "seed"), default=preset,
                        help=f"detector settings (default {preset}; see kise_desktop/core/presets.py)")
         p.add_argument("--lang", choices=("ko", "en"), default="ko", help="label language (default ko)")
@@ -462,17 +539,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", type=video_output,
                    help="annotated video to write")
     p.add_argument("--csv", metavar="FILE", help="CSV to write (default: OUT with .csv)")
-    p.add_argument("--max-frames", type=int_in(1, 10**9), default=None, help="stop after this many frames")
-    p.add_argument("--smoothing", type=float_in(0.0, 1.0, high_open=True), default=0.6,
-                   help="weight of the past in [0, 1) (default 0.6)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT and the CSV if they exist")
+    p.add_argument("--max-frames", type=int_in(1, 10**9), default=None, help="stop after this many frames")
+    p.add_argument("--smoothing", type=float_in(0.0, 1.0, high_open=True), default=None,
+                   help="old per-frame weight of the past in [0, 1), no hysteresis (default: time-based, --tau)")
+    p.add_argument("--tau", type=float, help=f"smoothing time constant in s (default {LIVE_LABELS.tau_s:g})")
+    p.add_argument("--margin", type=float,
+                   help=f"lead another emotion needs to take the label (default {LIVE_LABELS.margin:g})")
+    p.add_argument("--hold", type=float, help=f"how long that lead must last, s (default {LIVE_LABELS.hold_s:g})")
+    p.add_argument("--min-confidence", type=float,
+                   help=f"below this a label is shown as uncertain (default {LIVE_LABELS.min_confidence:g})")
+    p.add_argument("--report", metavar="REPORT.html", help="also write a session report (HTML + PNG)")
     add_detect_options(p, "live")
     add_model_options(p)
     p.set_defaults(func=cmd_video)
 
+    p = sub.add_parser("report", help="a session report (HTML + PNG) from a video/recording CSV",
+                       description="Per face: emotions over time, share of time each emotion led, the strongest "
+                                   "moment of each emotion, and the run's settings; one self-contained HTML file "
+                                   "and a PNG beside it.")
+    p.add_argument("csv", metavar="SESSION.csv", help="CSV written by 'kise video' or the app's recorder")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="HTML report to write")
+    p.add_argument("--video", help="the video the CSV was made from, to cut face thumbnails from it")
+    p.add_argument("--lang", choices=("ko", "en"), default="ko", help="report language (default ko)")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("bench", help="compare detector speed and accuracy on this CPU",
-                       description="Time and score the seed's and KISE's detector settings on annotated photos, "
-                                   "time the classifier(s); print a table, write bench.json and bench.png.")
+                       description="Time and score every detector preset (seed, live, photo of each kind) on "
+                                   "annotated photos, run the live presets over real videos, time the "
+                                   "classifier(s), check issue 10's targets (PASS/MISS); print a table, write "
+                                   "bench.json and bench.png.")
     p.add_argument("--data", help="folder with dlib-faces photos and XML (default: <data>/dlib-faces)")
     p.add_argument("-o", "--outdir", default="runs/bench", help="where bench.json/bench.png go (default runs/bench)")
     p.add_argument("--repeats", type=int_in(1, 1000), default=3, help="timed runs per photo (default 3)")
@@ -480,6 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame sizes (default: native 640x480 1280x720)")
     p.add_argument("--configs", help=f"comma-separated presets (default: all of {', '.join(PRESETS)})")
     p.add_argument("--no-seed", action="store_true", help="do not time the seed model beside ours")
+    p.add_argument("--videos", metavar="DIR",
+                   help="real videos for the live presets' section: share of frames with a face, ms per frame "
+                        "(default: <data>/videos; skipped with a note if it has none)")
+    p.add_argument("--video-frames", type=int_in(0, 10**9), default=0, metavar="N",
+                   help="only the first N frames of each video (default: all)")
+    p.add_argument("--no-videos", action="store_true", help="skip the video section")
     add_model_options(p)
     p.set_defaults(func=cmd_bench)
     return parser
@@ -489,7 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ModelError, SourceError, UserError, RunRefused, ClusterError) as exc:
+    except (ModelError, SourceError, UserError, DetectorError, RunRefused, ClusterError) as exc:
         error(str(exc))
         return EXIT_FAILED
     except OSError as exc:       # an output folder that cannot be created, a full disk...

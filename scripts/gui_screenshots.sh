@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate the README's screenshots of kise-desktop from real inputs (offscreen, no display needed):
-#   docs/screenshots/live.png     live view on a video assembled from ../shared/data/dlib-faces, history plot
-#   docs/screenshots/compare.png  Haar and HOG side by side on the same frames, both timings
-#   docs/screenshots/photo.png    photo mode on the dlib-faces folder, probability bars
+#   docs/screenshots/live.png     live view (YuNet, the default, with its landmarks) on a video assembled
+#                                 from ../shared/data/dlib-faces, history plot
+#   docs/screenshots/compare.png  all three detectors (Haar, HOG, YuNet) on the same frames, their timings
+#   docs/screenshots/photo.png    photo mode (YuNet's photo preset) on the dlib-faces folder, probability bars
 # Usage: scripts/gui_screenshots.sh [MODEL.tflite [SIDECAR.json]]   (default: the bundled model)
 # The video goes to /tmp (never commit it or the photos); only our screenshots are committed.
 set -euo pipefail
@@ -18,12 +19,12 @@ export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 mkdir -p "$OUT"
 [[ -f "$VIDEO" ]] || "$PY" scripts/make_demo_video.py "$VIDEO" --photos "$DATA/dlib-faces"
 APP=("$PY" -m kise_desktop.gui.app --fresh --size 1280x800 "${MODEL_ARGS[@]}")
-"${APP[@]}" --source "$VIDEO" --detector haar --lang ko --screenshot "$OUT/live.png" --quit-after 14
-"${APP[@]}" --source "$VIDEO" --compare --lang en --screenshot "$OUT/compare.png" --quit-after 12
-"${APP[@]}" --source "$DATA/dlib-faces" --detector hog --lang ko --screenshot "$OUT/photo.png" --quit-after 8
+"${APP[@]}" --source "$VIDEO" --detector yunet --lang ko --screenshot "$OUT/live.png" --quit-after 14
+"${APP[@]}" --source "$VIDEO" --compare haar,hog,yunet --lang en --screenshot "$OUT/compare.png" --quit-after 12
+"${APP[@]}" --source "$DATA/dlib-faces" --detector yunet --lang ko --screenshot "$OUT/photo.png" --quit-after 8
 # A screenshot full of photo can exceed 500 KB. Those (only) are saved losslessly optimised, and if
 # still too big, with 256 colours (no dithering) whose palette always holds the 8 emotion colours
-# exactly, so plot lines and overlays keep the colours the app uses.
+# exactly (and the landmark dots' colour), so plot lines and overlays keep the colours the app uses.
 "$PY" - "$OUT"/live.png "$OUT"/compare.png "$OUT"/photo.png <<'PYEOF'
 import os
 import sys
@@ -32,8 +33,9 @@ from PIL import Image
 
 sys.path.insert(0, ".")
 from kise_desktop.emotions import EMOTIONS
+from kise_desktop.gui.video_view import LANDMARK_RGB
 
-fixed = [e.color_rgb for e in EMOTIONS] + [(255, 255, 255), (0, 0, 0), (24, 24, 28)]
+fixed = [e.color_rgb for e in EMOTIONS] + [LANDMARK_RGB, (255, 255, 255), (0, 0, 0), (24, 24, 28)]
 for path in sys.argv[1:]:
     if os.path.getsize(path) <= 480_000:
         continue

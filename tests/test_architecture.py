@@ -18,11 +18,28 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_core_imports_no_qt_and_no_tensorflow():
-    core_files = sorted((PACKAGE_DIR / "core").glob("*.py"))
+    core_files = sorted((PACKAGE_DIR / "core").rglob("*.py"))
     assert core_files
     for path in core_files:
         bad = imported_modules(path) & {"PySide6", "PyQt5", "PyQt6", "pyqtgraph", "tensorflow", "keras"}
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_detector_kinds_are_named_only_by_their_own_modules():
+    """Kinds are data: outside core/detectors/ nothing names a settings class or branches on one
+    (the registry maps settings to kinds), so a fourth detector needs no edit elsewhere."""
+    from kise_desktop.core.detectors import kinds
+
+    class_names = {kind.settings_class.__name__ for kind in kinds().values()}
+    detectors_dir = PACKAGE_DIR / "core" / "detectors"
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if detectors_dir in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert not names & class_names, f"{path.relative_to(PACKAGE_DIR)} names {names & class_names}"
 
 
 def test_app_never_imports_training_code():

@@ -15,19 +15,71 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from training import corruptions
+
 SIZE = 48
 _CENTRE = (SIZE - 1) / 2.0
 
 
 class Augmenter:
     """Random flip, rotation, zoom, shift (one affine warp, reflected borders),
-    contrast, brightness and random erasing, for (B, 48, 48) uint8 faces."""
+    webcam degradations, contrast, brightness and random erasing, for (B, 48, 48) uint8 faces.
+
+    The degradations (training/corruptions.py, the ones the robustness benchmark
+    scores) are off unless `degrade_prob` > 0: each enabled kind hits a face with
+    probability `degrade_prob`, at a strength drawn uniformly up to its limit
+    (blur_sigma px, motion_blur_px px, noise_std grey levels, jpeg_quality down to
+    this quality, low_light_gain down to this gain, side_light_depth). With them off
+    no extra random numbers are drawn, so older configs get the same batches as before.
+    """
 
     def __init__(self, flip: bool = True, rotation_deg: float = 0.0, zoom: float = 0.0,
                  translate: float = 0.0, contrast: float = 0.0, brightness: float = 0.0,
-                 erase_prob: float = 0.0) -> None:
+                 erase_prob: float = 0.0, degrade_prob: float = 0.0, blur_sigma: float = 0.0,
+                 motion_blur_px: float = 0.0, noise_std: float = 0.0, jpeg_quality: int = 0,
+                 low_light_gain: float = 0.0, side_light_depth: float = 0.0) -> None:
         self.flip, self.rotation_deg, self.zoom, self.translate = flip, rotation_deg, zoom, translate
         self.contrast, self.brightness, self.erase_prob = contrast, brightness, erase_prob
+        self.degrade_prob = degrade_prob
+        self.blur_sigma, self.motion_blur_px, self.noise_std = blur_sigma, motion_blur_px, noise_std
+        self.jpeg_quality, self.low_light_gain, self.side_light_depth = jpeg_quality, low_light_gain, side_light_depth
+
+    def degrade(self, faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Camera order: scene lighting, then optics/motion blur, sensor noise, compression.
+        Every draw has the batch's shape whether or not a face is hit, so a batch's
+        result depends only on its generator."""
+        batch = len(faces)
+        out = faces.copy()
+
+        def hits() -> np.ndarray:
+            return rng.random(batch) < self.degrade_prob
+
+        if self.low_light_gain:
+            hit, gain = hits(), rng.uniform(self.low_light_gain, 1.0, batch)
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.low_light(out[i], float(gain[i]))
+        if self.side_light_depth:
+            hit, depth, left = hits(), rng.uniform(0.0, self.side_light_depth, batch), rng.random(batch) < 0.5
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.side_light(out[i], float(depth[i]), bool(left[i]))
+        if self.blur_sigma:
+            hit, sigma = hits(), rng.uniform(0.3, self.blur_sigma, batch)
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.gaussian_blur(out[i], float(sigma[i]))
+        if self.motion_blur_px:
+            hit, length, angle = hits(), rng.uniform(2.0, self.motion_blur_px, batch), rng.uniform(0, 180, batch)
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.motion_blur(out[i], float(length[i]), float(angle[i]))
+        if self.noise_std:
+            hit, std = hits(), rng.uniform(0.0, self.noise_std, batch)
+            noise = rng.standard_normal((batch, SIZE, SIZE)).astype(np.float32)
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.sensor_noise(out[i], float(std[i]), noise[i])
+        if self.jpeg_quality:
+            hit, quality = hits(), rng.integers(int(self.jpeg_quality), 81, batch)
+            for i in np.flatnonzero(hit):
+                out[i] = corruptions.jpeg(out[i], int(quality[i]))
+        return out
 
     def __call__(self, faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """(B, 48, 48) uint8 -> (B, 48, 48, 1) float32 in 0..255."""
@@ -46,6 +98,8 @@ class Augmenter:
                 face = cv2.warpAffine(np.ascontiguousarray(face), matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REFLECT_101)
             out[i] = face
+        if self.degrade_prob:
+            out = self.degrade(out.astype(np.uint8), rng).astype(np.float32)
         if self.contrast:
             factor = rng.uniform(1 - self.contrast, 1 + self.contrast, (batch, 1, 1)).astype(np.float32)
             mean = out.mean(axis=(1, 2), keepdims=True)

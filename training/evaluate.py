@@ -195,9 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
     parser.add_argument("--tta-flip", action="store_true", help="also average with the mirrored face")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--corruptions", action="store_true",
+                        help="run the robustness benchmark instead (python -m training.robustness: accuracy "
+                             "under webcam degradations, same images for every model)")
     parser.add_argument("--update-sidecar", action="store_true",
                         help="write the first model's test metrics into its JSON sidecar (for bundling)")
     args = parser.parse_args(argv)
+    if args.corruptions:
+        from training import robustness
+
+        forwarded = [*args.models, "--split", args.split, "--threads", str(args.threads)]
+        if args.data:
+            forwarded += ["--data", args.data]
+        if args.limit:
+            forwarded += ["--limit", str(args.limit)]
+        if args.out != parser.get_default("out"):
+            forwarded += ["--out", args.out]
+        return robustness.main(forwarded)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     split = load_split(args.split, "majority", args.data)

@@ -9,7 +9,9 @@ checkpoint every epoch (rerun the same command after an interruption and it
 continues at the next epoch), a progress bar and a CSV log; finally keep the
 best-on-validation weights and export TFLite files.
 
-Everything lands in runs/<config name>/ (ignored by git):
+Everything lands in runs/<config name>/ (ignored by git), or in <runs dir>/<config name>/
+with --runs-dir or $KISE_RUNS_DIR (e.g. ~/.cache/kise/runs, where checkpoints survive a
+fresh checkout of the repo):
     checkpoint.keras   model + optimizer after the last finished epoch
     best.keras         best validation accuracy so far
     state.json         last finished epoch, best epoch/accuracy, wall time
@@ -55,7 +57,7 @@ DEFAULTS: dict = {
     "seed": 20261126,
     "export": True,                  # TFLite export at the end (needs the TensorFlow backend)
     "data_workers": None,            # augmentation threads (default: up to 4)
-    "init_from": None,               # start from these weights (a .keras file) with a fresh schedule
+    "init_from": None,               # start from these weights (.keras, or a kise_sepnet .tflite) with a fresh schedule
 }
 
 
@@ -296,7 +298,14 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
                     init_path = REPO_DIR / init_path
                 if not init_path.is_file():
                     raise DataError(f"{init_path}: init_from model not found")
-                model.set_weights(keras.models.load_model(init_path).get_weights())
+                if init_path.suffix == ".tflite":
+                    # A bundled model whose run folder is gone: rebuild its weights from the TFLite file.
+                    from training.from_tflite import calibration_faces, rebuild
+
+                    source = rebuild(init_path, config, calibration_faces(data_root, seed=config["seed"]))
+                else:
+                    source = keras.models.load_model(init_path)
+                model.set_weights(source.get_weights())
                 print(f"initialised from {init_path}", file=sys.stderr)
         if start == 0:
             model.summary(print_fn=lambda line, **_: print(line, file=sys.stderr))
@@ -318,11 +327,18 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
     return best
 
 
+def runs_dir(option: str | None = None) -> Path:
+    """Where run folders live: the option, else $KISE_RUNS_DIR, else runs/ in the repo."""
+    chosen = option or os.environ.get("KISE_RUNS_DIR")
+    return Path(chosen).expanduser() if chosen else REPO_DIR / "runs"
+
+
 @one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="JSON config (see training/configs/)")
-    parser.add_argument("--out", help="run folder (default runs/<config name>)")
+    parser.add_argument("--out", help="run folder (default <runs dir>/<config name>)")
+    parser.add_argument("--runs-dir", help="folder of run folders (default $KISE_RUNS_DIR, else runs/ in the repo)")
     parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
     parser.add_argument("--epochs", type=int, help="override the config's epoch count")
     parser.add_argument("--no-export", action="store_true", help="skip the TFLite export at the end")
@@ -331,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_export:
         overrides["export"] = False
     config = load_config(args.config, overrides)
-    out_dir = Path(args.out) if args.out else REPO_DIR / "runs" / config["name"]
+    out_dir = Path(args.out) if args.out else runs_dir(args.runs_dir) / config["name"]
     train(config, out_dir, args.data)
     return 0
 

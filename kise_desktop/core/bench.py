@@ -4,7 +4,9 @@ For each detector setting (the seed's and KISE's) and each frame size, every
 photo is letterboxed (scaled and padded, aspect kept) to that size and run
 through the full `Pipeline`, which reports detection and end-to-end times; the
 same run's boxes are scored against the photo's hand-drawn boxes (IoU >= 0.5).
-The classifier is timed separately on a batch of real face crops.
+The classifier is timed separately on a batch of real face crops. Each live
+preset also runs over real videos (share of frames with a face, ms per frame),
+and the issue's budgets (YuNet against Haar and HOG, same run) are checked.
 """
 from __future__ import annotations
 
@@ -15,22 +17,24 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import numpy as np
 
 from kise_desktop.core.classifier import EmotionClassifier
+from kise_desktop.core.detectors import all_presets, kind_names, preset
 from kise_desktop.core.faces import FaceCropper
 from kise_desktop.core.pipeline import Pipeline, settings_dict
 from kise_desktop.core.presets import PRESETS, describe
-from kise_desktop.core.sources import ImageError, list_images, load_image
+from kise_desktop.core.sources import VIDEO_SUFFIXES, ImageError, SourceError, list_images, load_image, open_source
 from kise_desktop.core.tracking import iou
-from kise_desktop.core.types import Box, HaarSettings, HogSettings
+from kise_desktop.core.types import Box
 
 IOU_MATCH = 0.5
 DEFAULT_SIZES: tuple[tuple[int, int] | None, ...] = (None, (640, 480), (1280, 720))  # None = as the photo is
-DEFAULT_CONFIGS = ("seed-haar", "live-haar", "photo-haar", "seed-hog", "live-hog", "photo-hog")
+# Every preset of every registered kind (seed-haar, ..., live-yunet, photo-yunet): a new kind is benched unasked.
+DEFAULT_CONFIGS: tuple[str, ...] = tuple(all_presets())
 
 
 @dataclass
@@ -128,7 +132,7 @@ def _size_name(size: tuple[int, int] | None) -> str:
 
 
 def bench_detectors(classifier: EmotionClassifier, photos: list[AnnotatedPhoto], extra_images: list[np.ndarray],
-                    configs: dict[str, HaarSettings | HogSettings],
+                    configs: dict[str, Any],
                     sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
                     progress: Callable[[str], None] | None = None) -> list[DetectorRow]:
     """Times and scores each (config, size) pair; photos without boxes only count for time."""
@@ -212,7 +216,7 @@ def _covers(detection: Box, truth: Box) -> bool:
     return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.5 <= dw / max(tw, 1) <= 2.0
 
 
-def face_size_sweep(settings: HaarSettings | HogSettings, photos: list[AnnotatedPhoto],
+def face_size_sweep(settings: Any, photos: list[AnnotatedPhoto],
                     frame_size: tuple[int, int] = (640, 480), sides: range = range(20, 161, 4),
                     faces: int = 5) -> int | None:
     """The smallest face side (px) a detector finds in a frame of `frame_size`.
@@ -247,11 +251,150 @@ def face_size_sweep(settings: HaarSettings | HogSettings, photos: list[Annotated
             ox, oy = (width - pw) // 2, (height - ph) // 2
             frame[oy:oy + ph, ox:ox + pw] = patch[:ph, :pw]
             truth = (round(ox + (x - cx0) * scale), round(oy + (y - cy0) * scale), round(w * scale), round(h * scale))
-            run = run + 1 if any(_covers(d, truth) for d in detector.detect(frame)) else 0
+            run = run + 1 if any(_covers(d.box, truth) for d in detector.detect(frame)) else 0
             if run == 3:   # found here and at the next two sizes: no need to look at larger faces
                 thresholds.append(ordered[ordered.index(side) - 2])
                 break
     return int(np.median(thresholds)) if thresholds and 2 * len(thresholds) >= len(chosen) else None
+
+
+@dataclass
+class VideoRow:
+    clip: str
+    config: str
+    settings: str
+    frames: int
+    frame_size: str
+    fps: float                # the clip's own frame rate
+    face_share: float         # frames with at least one face / frames
+    detect_ms_median: float
+    detect_ms_p90: float
+    total_ms_median: float    # detect + crop + classify + track, per frame
+    total_ms_p90: float
+
+
+def list_videos(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES) if folder.is_dir() else []
+
+
+def live_configs(names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Each kind's live preset; with `names`, only the live ones among them (all live ones if none is)."""
+    every = {f"live-{kind}": preset(kind, "live") for kind in kind_names()}
+    chosen = {n: s for n, s in every.items() if names is None or n in names}
+    return chosen or every
+
+
+def bench_videos(classifier: EmotionClassifier, videos: list[Path], configs: dict[str, Any],
+                 max_frames: int = 0, progress: Callable[[str], None] | None = None) -> list[VideoRow]:
+    """Every frame of each clip through the full pipeline, once per config: how often a face is found, how fast.
+
+    The clips are decoded again for each config (not held in memory: a long clip would not fit), and only
+    `analyze` is timed. Track smoothing is on as in the app; it does not change which frames have a face.
+    """
+    rows: list[VideoRow] = []
+    pipeline: Pipeline | None = None
+    for path in videos:
+        for name, settings in configs.items():
+            if progress:
+                progress(f"video {path.name} {name}")
+            if pipeline is None:
+                pipeline = Pipeline(classifier, settings)
+            else:
+                pipeline.set_detector(settings)
+            pipeline.reset_tracks()
+            detect_ms: list[float] = []
+            total_ms: list[float] = []
+            with_face = 0
+            size = ""
+            with open_source(path) as source:
+                fps = float(getattr(source, "fps", 0.0) or 0.0)
+                for frame in source:
+                    result = pipeline.analyze(frame.image_bgr, frame.timestamp)
+                    with_face += bool(result.faces)
+                    detect_ms.append(result.timings_ms["detect"])
+                    total_ms.append(result.timings_ms["total"])
+                    size = f"{result.frame_size[0]}x{result.frame_size[1]}"
+                    if max_frames and len(total_ms) >= max_frames:
+                        break
+            if not total_ms:
+                raise SourceError(f"{path}: no frames could be read")
+            rows.append(VideoRow(
+                clip=path.name, config=name, settings=describe(settings), frames=len(total_ms), frame_size=size,
+                fps=fps, face_share=with_face / len(total_ms),
+                detect_ms_median=float(np.median(detect_ms)), detect_ms_p90=float(np.percentile(detect_ms, 90)),
+                total_ms_median=float(np.median(total_ms)), total_ms_p90=float(np.percentile(total_ms, 90))))
+    return rows
+
+
+@dataclass
+class Budget:
+    """One of issue 10's targets, checked on figures from this run."""
+    name: str
+    value: float
+    target: float
+    at_most: bool              # True: value <= target passes; False: value >= target passes
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.target if self.at_most else self.value >= self.target
+
+    def line(self) -> str:
+        op = "<=" if self.at_most else ">="
+        return f"{'PASS' if self.passed else 'MISS'}  {self.name}: {self.value:.3g} (target {op} {self.target:g})" + (
+            f"; {self.detail}" if self.detail else "")
+
+
+def yunet_ratios(rows: list[DetectorRow]) -> dict[str, float]:
+    """YuNet against the detectors it replaces, from the same run: live vs live Haar, photo vs photo HOG.
+
+    Live at 640x480 (a camera frame); photo at the photos' own size ("native") when it was measured.
+    """
+    by = {(r.config, r.size): r for r in rows}
+    out: dict[str, float] = {}
+    live, haar = by.get(("live-yunet", "640x480")), by.get(("live-haar", "640x480"))
+    if live and haar and haar.detect_ms_median > 0 and haar.fps > 0:
+        out["live-yunet_vs_live-haar_detect_ms"] = live.detect_ms_median / haar.detect_ms_median
+        out["live-yunet_vs_live-haar_fps"] = live.fps / haar.fps
+    size = "native" if ("photo-yunet", "native") in by else "640x480"
+    photo, hog = by.get(("photo-yunet", size)), by.get(("photo-hog", size))
+    if photo and hog and hog.detect_ms_median > 0 and hog.total_ms_median > 0:
+        out[f"photo-yunet_vs_photo-hog_detect_ms_{size}"] = photo.detect_ms_median / hog.detect_ms_median
+        out[f"photo-yunet_vs_photo-hog_total_ms_{size}"] = photo.total_ms_median / hog.total_ms_median
+    return out
+
+
+def check_budgets(rows: list[DetectorRow], video_rows: list[VideoRow]) -> list[Budget]:
+    """Issue 10's targets that this run measured (a target whose rows were not run is left out)."""
+    by = {(r.config, r.size): r for r in rows}
+    ratios = yunet_ratios(rows)
+    out: list[Budget] = []
+    live = by.get(("live-yunet", "640x480"))
+    if live:
+        out.append(Budget("live-yunet recall at 640x480", live.recall, 0.98, False))
+        out.append(Budget("live-yunet precision at 640x480", live.precision, 0.95, False))
+    if "live-yunet_vs_live-haar_detect_ms" in ratios:
+        out.append(Budget("live-yunet / live-haar detection ms at 640x480",
+                          ratios["live-yunet_vs_live-haar_detect_ms"], 0.3, True,
+                          f"{live.detect_ms_median:.1f} vs {by[('live-haar', '640x480')].detect_ms_median:.1f} ms"))
+        out.append(Budget("live-yunet / live-haar end-to-end fps at 640x480",
+                          ratios["live-yunet_vs_live-haar_fps"], 2.0, False,
+                          f"{live.fps:.1f} vs {by[('live-haar', '640x480')].fps:.1f} fps"))
+    for key, value in ratios.items():
+        if key.startswith("photo-yunet_vs_photo-hog_detect_ms_"):
+            size = key.rsplit("_", 1)[1]
+            photo, hog = by[("photo-yunet", size)], by[("photo-hog", size)]
+            out.append(Budget(f"photo-yunet / photo-hog detection ms per photo ({size})", value, 0.25, True,
+                              f"{photo.detect_ms_median:.1f} vs {hog.detect_ms_median:.1f} ms; end to end "
+                              f"{ratios[f'photo-yunet_vs_photo-hog_total_ms_{size}']:.2f}x"))
+            out.append(Budget(f"photo-yunet recall - photo-hog recall ({size})", photo.recall - hog.recall, 0.0,
+                              False, f"{photo.recall:.0%} vs {hog.recall:.0%}, precision "
+                                     f"{photo.precision:.0%} vs {hog.precision:.0%}"))
+    for row in video_rows:
+        if row.config == "live-yunet":
+            out.append(Budget(f"live-yunet frames with a face, {row.clip}", row.face_share, 0.99, False,
+                              f"{round(row.face_share * row.frames)}/{row.frames}"))
+    return out
 
 
 def machine_info() -> dict[str, object]:
@@ -280,6 +423,10 @@ class BenchReport:
     configs: dict[str, dict]
     ratios: dict[str, float]      # live vs seed end-to-end speed-up at 640x480
     smallest_face_640x480: dict[str, int | None] = field(default_factory=dict)  # face_size_sweep per config
+    videos_dir: str | None = None
+    videos: list[VideoRow] = field(default_factory=list)   # each live preset on each real clip
+    videos_note: str = ""                                  # why the video section is empty, if it is
+    budgets: list[dict] = field(default_factory=list)      # issue 10's targets: name, value, target, passed
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -287,10 +434,10 @@ class BenchReport:
 
 
 def speedups(rows: list[DetectorRow], size: str = "640x480") -> dict[str, float]:
-    """Seed end-to-end median over ours, for each detector kind (2.0 = twice as fast)."""
+    """Seed end-to-end median over ours, for each kind that has a seed preset (2.0 = twice as fast)."""
     by = {(r.config, r.size): r for r in rows}
     out: dict[str, float] = {}
-    for kind in ("haar", "hog"):
+    for kind in kind_names():
         for ours in ("live", "photo"):
             seed, mine = by.get((f"seed-{kind}", size)), by.get((f"{ours}-{kind}", size))
             if seed and mine and mine.total_ms_median > 0:
@@ -300,8 +447,12 @@ def speedups(rows: list[DetectorRow], size: str = "640x480") -> dict[str, float]
 
 def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs: tuple[str, ...] = DEFAULT_CONFIGS,
               sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
-              progress: Callable[[str], None] | None = None) -> BenchReport:
-    """The whole measurement; the first classifier is the one used end to end."""
+              progress: Callable[[str], None] | None = None, videos_dir: Path | None = None,
+              video_frames: int = 0) -> BenchReport:
+    """The whole measurement; the first classifier is the one used end to end.
+
+    `videos_dir`: real clips for the live presets' video section (skipped, with a note, if it has none).
+    """
     machine = machine_info()
     photos = load_annotations(data_dir)
     if not photos:
@@ -322,6 +473,12 @@ def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs
         if progress:
             progress(f"face size sweep {name}")
         sweep[name] = face_size_sweep(settings, photos)
+    video_rows: list[VideoRow] = []
+    videos = list_videos(videos_dir) if videos_dir is not None else []
+    note = "" if videos else f"{videos_dir}: no videos here; video section skipped" if videos_dir else \
+        "no video folder given; video section skipped"
+    if videos:
+        video_rows = bench_videos(main_classifier, videos, live_configs(configs), video_frames, progress)
     timings = {}
     for name, classifier in classifiers.items():
         if progress:
@@ -332,7 +489,9 @@ def run_bench(data_dir: Path, classifiers: dict[str, EmotionClassifier], configs
                        faces=sum(len(p.boxes) for p in photos), repeats=repeats, model=main_name,
                        classifiers=timings, detectors=rows,
                        configs={name: settings_dict(s) for name, s in chosen.items()},
-                       ratios=speedups(rows), smallest_face_640x480=sweep)
+                       ratios={**speedups(rows), **yunet_ratios(rows)}, smallest_face_640x480=sweep,
+                       videos_dir=str(videos_dir) if videos_dir else None, videos=video_rows, videos_note=note,
+                       budgets=[{**asdict(b), "passed": b.passed} for b in check_budgets(rows, video_rows)])
 
 
 def format_table(report: BenchReport) -> str:
@@ -341,11 +500,11 @@ def format_table(report: BenchReport) -> str:
              f"{report.machine['cpu_count']} CPUs, OpenCV {report.machine['opencv']} "
              f"({report.machine['opencv_threads']} threads), dlib {report.machine['dlib']}; model: {report.model}",
              "",
-             f"{'config':<11} {'settings':<24} {'size':<9} {'detect ms':>10} {'p90':>6} "
+             f"{'config':<11} {'settings':<40} {'size':<9} {'detect ms':>10} {'p90':>6} "
              f"{'total ms':>9} {'p90':>6} {'fps':>6} {'recall':>7} {'prec.':>6} {'min found':>9} {'max missed':>10}"]
     for r in report.detectors:
         lines.append(
-            f"{r.config:<11} {r.settings:<24} {r.size:<9} {r.detect_ms_median:>10.1f} {r.detect_ms_p90:>6.1f} "
+            f"{r.config:<11} {r.settings:<40} {r.size:<9} {r.detect_ms_median:>10.1f} {r.detect_ms_p90:>6.1f} "
             f"{r.total_ms_median:>9.1f} {r.total_ms_p90:>6.1f} {r.fps:>6.1f} {r.recall:>7.0%} {r.precision:>6.0%} "
             f"{(str(r.smallest_found) + ' px') if r.smallest_found else '-':>9} "
             f"{(str(r.largest_missed) + ' px') if r.largest_missed else '-':>10}")
@@ -356,7 +515,25 @@ def format_table(report: BenchReport) -> str:
         lines.append("smallest face found reliably in a 640x480 frame (sweep of real faces): " + ", ".join(
             f"{name} {px} px" if px else f"{name} -" for name, px in report.smallest_face_640x480.items()))
     for name, ratio in report.ratios.items():
-        lines.append(f"end-to-end speed-up at 640x480, {name}: {ratio:.2f}x")
+        if "_vs_seed-" in name:
+            lines.append(f"end-to-end speed-up at 640x480, {name}: {ratio:.2f}x")
+        else:
+            lines.append(f"ratio {name}: {ratio:.3f}")
+    lines.append("")
+    if report.videos:
+        lines.append(f"real videos ({report.videos_dir}): every frame through the full pipeline")
+        lines.append(f"{'clip':<9} {'config':<11} {'settings':<40} {'frames':>6} {'size':<8} {'fps':>4} "
+                     f"{'with face':>9} {'detect ms':>9} {'p90':>6} {'total ms':>8} {'p90':>6}")
+        for v in report.videos:
+            lines.append(f"{v.clip:<9} {v.config:<11} {v.settings:<40} {v.frames:>6} {v.frame_size:<8} "
+                         f"{v.fps:>4.0f} {v.face_share:>9.1%} {v.detect_ms_median:>9.1f} {v.detect_ms_p90:>6.1f} "
+                         f"{v.total_ms_median:>8.1f} {v.total_ms_p90:>6.1f}")
+    elif report.videos_note:
+        lines.append(report.videos_note)
+    if report.budgets:
+        lines.append("")
+        lines.append("issue 10 targets, from this run:")
+        lines.extend(Budget(**{k: v for k, v in b.items() if k != "passed"}).line() for b in report.budgets)
     return "\n".join(lines)
 
 

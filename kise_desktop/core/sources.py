@@ -280,9 +280,18 @@ class _CaptureSource(FrameSource):
 
 
 class VideoSource(_CaptureSource):
+    """A video file, frame by frame.
+
+    With `loop=True` the file plays forever: at its end the capture seeks back
+    to frame 0 (the file is not reopened, so nothing downstream sees a new
+    source), and timestamps keep increasing across loops (the second pass of a
+    4 s clip starts at 4 s), so tracks and their smoothing carry on as if the
+    video were one long recording. `loops` counts the passes completed.
+    """
+
     kind = "video"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, loop: bool = False) -> None:
         problem = regular_file_problem(path)
         if problem:                 # OpenCV would wait forever on a FIFO
             raise SourceError(f"{path}: {problem}")
@@ -292,14 +301,38 @@ class VideoSource(_CaptureSource):
             raise SourceError(f"{path}: cannot open as a video (missing codec or not a video)")
         super().__init__(capture, path.name)
         self.path = path
+        self.loop = loop
+        self.loops = 0
+        self._pass_index = 0          # frame index within the current pass
+        self._offset = 0.0            # seconds of the passes already played
+        self._last_timestamp = -1.0
+
+    def _read(self) -> np.ndarray | None:
+        ok, image = self._capture.read()
+        return image if ok and image is not None else None
 
     def __next__(self) -> Frame:
-        ok, image = self._capture.read()
-        if not ok or image is None:
+        image = self._read()
+        if image is None and self.loop and self._pass_index > 0:
+            # Seek back rather than reopen; a container that cannot seek gets a fresh capture.
+            if not self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0) or (image := self._read()) is None:
+                self._capture.release()
+                self._capture = cv2.VideoCapture(str(self.path))
+                image = self._read()
+            if image is not None:
+                self.loops += 1
+                fps = self.fps
+                # the next pass starts one frame after the last frame shown
+                self._offset = self._last_timestamp + (1.0 / fps if fps else 0.04)
+                self._pass_index = 0
+        if image is None:
             raise StopIteration  # the end of the file (a damaged tail also ends here)
         fps = self.fps
         # Timestamps from the frame index are exact for constant-rate files; POS_MSEC otherwise.
-        timestamp = self._index / fps if fps else float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1000.0
+        local = self._pass_index / fps if fps else float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1000.0
+        timestamp = self._offset + local
+        self._last_timestamp = timestamp
+        self._pass_index += 1
         self._index += 1
         return Frame(image, timestamp, f"{self.label}#{self._index - 1}")
 
@@ -343,8 +376,10 @@ def camera_name(index: int, sysfs: Path = V4L_SYSFS) -> str:
         return ""
 
 
-def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
-    """A camera (int or digit string), a video file, an image file or a folder of images."""
+def open_source(spec: str | int | Path, skip_bad: bool = True, loop: bool = False) -> FrameSource:
+    """A camera (int or digit string), a video file, an image file or a folder of images.
+
+    `loop` applies to video files only (see `VideoSource`)."""
     if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
         return CameraSource(int(spec))
     path = Path(spec)
@@ -357,7 +392,7 @@ def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
         raise SourceError(f"{path}: {problem}")
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        return VideoSource(path)
+        return VideoSource(path, loop=loop)
     if suffix in IMAGE_SUFFIXES:
         return ImageSource(path)
     # Unknown suffix: try as a photo first (cheap to identify), then as a video.
@@ -366,6 +401,6 @@ def open_source(spec: str | int | Path, skip_bad: bool = True) -> FrameSource:
     except ImageError:
         pass
     try:
-        return VideoSource(path)
+        return VideoSource(path, loop=loop)
     except SourceError:
         raise SourceError(f"{path}: neither an image nor a video KISE can read") from None

@@ -20,22 +20,6 @@ LANDMARK_NAMES: tuple[str, ...] = ("right_eye", "left_eye", "nose", "mouth_right
 
 
 @dataclass(frozen=True)
-class HaarSettings:
-    """OpenCV Haar cascade (haarcascade_frontalface_alt2)."""
-    scale_factor: float = 1.3
-    min_neighbors: int = 5
-    min_size: int = 30          # smallest face side in detection pixels
-    detect_width: int | None = None  # downscale frames to this width for detection; None = full size
-
-
-@dataclass(frozen=True)
-class HogSettings:
-    """dlib HOG frontal face detector."""
-    upsample: int = 1
-    detect_width: int | None = None
-
-
-@dataclass(frozen=True)
 class Detection:
     """One face found by a detector, in frame pixels."""
     box: Box

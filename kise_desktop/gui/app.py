@@ -7,15 +7,19 @@
 
 `--screenshot FILE --quit-after SECONDS` grabs the whole window after that
 many seconds and exits (for demos, docs and checks; works offscreen with
-QT_QPA_PLATFORM=offscreen).
+QT_QPA_PLATFORM=offscreen). `--quit-after-first-frame` prints the wall-clock
+time at which the first analysed frame was painted (and the CPU time used until then) and exits
+(scripts/measure_startup.py times start-up with it).
 """
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
+from kise_desktop.about_info import VersionAction
 from kise_desktop.paths import FONTS_DIR
 
 FONT_FILE = FONTS_DIR / "NanumGothic.ttf"
@@ -93,11 +97,30 @@ def save_screenshot(window, path: str) -> bool:
     return True
 
 
+def _kind_list(names: tuple[str, ...]):
+    """argparse type: 'yunet,haar' -> ['yunet', 'haar'], every name a registered detector, at least two."""
+    def parse(text: str) -> list[str]:
+        kinds = [k.strip() for k in text.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in names]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown detector {', '.join(unknown)}; known: {', '.join(names)}")
+        if len(set(kinds)) < 2:
+            raise argparse.ArgumentTypeError("name two or more detectors, e.g. yunet,haar")
+        return list(dict.fromkeys(kinds))
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kise-desktop", description="Live facial emotion recognition (offline, CPU).")
     p.add_argument("--source", help="camera index (0, 1, ...), a video file, a photo, or a folder of photos")
-    p.add_argument("--detector", choices=("haar", "hog"), help="face detector (default: last used, else haar)")
-    p.add_argument("--compare", action="store_true", help="run Haar and HOG side by side")
+    from kise_desktop.core.detectors import get_kind, kind_names   # the registry: every detector kind
+
+    names = kind_names()
+    p.add_argument("--detector", choices=names,
+                   help="face detector (default: last used, else yunet): "
+                        + "; ".join(f"{k} = {get_kind(k).name_in('en')}" for k in names))
+    p.add_argument("--compare", nargs="?", const=list(names), type=_kind_list(names), metavar="KIND,KIND...",
+                   help=f"run these detectors side by side on the same frames (bare --compare: all of {','.join(names)})")
     p.add_argument("--lang", choices=("ko", "en"), help="interface language (default: last used, else ko)")
     p.add_argument("--model", help="TFLite emotion model (default: the bundled one)")
     p.add_argument("--sidecar", help="the model's JSON sidecar (default: beside the model)")
@@ -109,7 +132,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=window_size, default=(1280, 800), help="window size WxH (default 1280x800)")
     p.add_argument("--fresh", action="store_true",
                    help="ignore and do not save remembered settings (reproducible demos)")
+    p.add_argument("--quit-after-first-frame", action="store_true",
+                   help="print when the first analysed frame is on screen, then quit (start-up timing)")
+    p.add_argument("--version", action=VersionAction)
     return p
+
+
+def report_first_frame(window, then_quit: bool) -> None:
+    """Print the wall-clock time once the first analysed frame has been painted (optionally quit)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def painted(at: float, cpu: float) -> None:
+        print(f"kise-desktop: first analysed frame on screen at {at:.6f} (process CPU {cpu:.3f} s)", flush=True)
+        if then_quit:
+            window.close()
+
+    class PaintWatcher(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+            if event.type() == QEvent.Type.Paint and window.packets_shown > 0:
+                watched.removeEventFilter(self)
+                watched.paintEvent(event)           # draw the frame now, so the time is taken after it
+                at, cpu = time.time(), time.process_time()
+                QTimer.singleShot(0, lambda: painted(at, cpu))
+                return True
+            return False
+
+    window.view.installEventFilter(PaintWatcher(window))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     if source is not None and str(source).isdigit():
         source = int(source)
     window = MainWindow(settings=settings, source=source, lang=args.lang, detector=args.detector,
-                        compare=True if args.compare else None, model_path=args.model, sidecar_path=args.sidecar,
+                        compare=args.compare, model_path=args.model, sidecar_path=args.sidecar,
                         pace_video=not args.max_speed, loop_video=args.loop)
     if args.size and (args.fresh or args.screenshot):
         window.resize(*args.size)
+    if args.quit_after_first_frame:
+        report_first_frame(window, then_quit=True)
     window.show()
 
     failed = []

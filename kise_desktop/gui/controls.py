@@ -1,5 +1,14 @@
-"""Detector controls: Haar/HOG switch, compare mode and each detector's settings."""
+"""Detector controls, generated from the core's detector registry.
+
+A chooser lists every registered kind by display name; compare mode has a
+checkable list of kinds; each kind gets a small form built from its settings
+dataclass's field metadata (label en/ko, range, step, decimals, choices), so a
+new detector kind needs no GUI code: register it in the core and it shows up.
+"""
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
@@ -8,152 +17,255 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 from . import core_api as core
 from .i18n import tr
 
-DETECT_WIDTHS: tuple[int, ...] = (0, 960, 640, 480, 320, 240)   # 0 = full size
+# Spin-box limits for fields that declare none (a kind may leave its range open).
+_OPEN_MIN, _OPEN_MAX = -1_000_000, 1_000_000
 
 
-def _width_or_none(value: int) -> int | None:
-    return int(value) or None
+def _field_widget(field: dataclasses.Field, default: Any) -> QWidget:
+    """The editor a field's metadata asks for: a combo for choices, a check box for bools, else a spin box."""
+    meta = field.metadata
+    if meta.get("choices"):
+        return QComboBox()
+    if isinstance(default, bool):
+        return QCheckBox()
+    lo = meta.get("min") if meta.get("min") is not None else _OPEN_MIN
+    hi = meta.get("max") if meta.get("max") is not None else _OPEN_MAX
+    step = meta.get("step") or 1
+    if isinstance(default, float) or int(meta.get("decimals") or 0) > 0:
+        return QDoubleSpinBox(decimals=int(meta.get("decimals") or 2), minimum=float(lo), maximum=float(hi),
+                              singleStep=float(step))
+    return QSpinBox(minimum=int(lo), maximum=int(hi), singleStep=int(step))
+
+
+class SettingsForm(QGroupBox):
+    """One detector kind's settings as a form, one row per settings field."""
+
+    changed = Signal(str, object)          # kind, settings
+
+    def __init__(self, kind: str, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.lang = lang
+        self._kind = core.get_kind(kind)
+        self._base = self._kind.presets["live"]
+        self._fields = dataclasses.fields(self._kind.settings_class)
+        self.widgets: dict[str, QWidget] = {}
+        self._labels: dict[str, QLabel] = {}
+        self._loading = False
+        form = QFormLayout(self)
+        for f in self._fields:
+            widget = _field_widget(f, getattr(self._base, f.name))
+            if f.metadata.get("help"):
+                widget.setToolTip(f.metadata["help"])
+            self.widgets[f.name] = widget
+            self._labels[f.name] = QLabel()
+            form.addRow(self._labels[f.name], widget)
+        self.retranslate(lang)
+        self.set_settings(self._base, emit=False)
+        for widget in self.widgets.values():
+            if isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_edited)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self._on_edited)
+            else:
+                widget.valueChanged.connect(self._on_edited)
+
+    def settings(self) -> Any:
+        values: dict[str, Any] = {}
+        for f in self._fields:
+            widget = self.widgets[f.name]
+            if isinstance(widget, QComboBox):
+                value = widget.currentData()
+                if 0 in f.metadata["choices"]:          # 0 = full size = None
+                    value = int(value or 0) or None
+            elif isinstance(widget, QCheckBox):
+                value = widget.isChecked()
+            elif isinstance(widget, QDoubleSpinBox):
+                value = round(widget.value(), widget.decimals())
+            else:
+                value = int(widget.value())
+            values[f.name] = value
+        return dataclasses.replace(self._base, **values)
+
+    def set_settings(self, settings: Any, emit: bool = True) -> None:
+        self._loading = True
+        try:
+            for f in self._fields:
+                widget, value = self.widgets[f.name], getattr(settings, f.name)
+                if isinstance(widget, QComboBox):
+                    data = int(value or 0) if 0 in f.metadata["choices"] else value
+                    if widget.findData(data) < 0:                # e.g. a width saved from another screen
+                        widget.addItem(self._choice_text(f, data), data)
+                    widget.setCurrentIndex(widget.findData(data))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                else:
+                    widget.setValue(value)
+        finally:
+            self._loading = False
+        if emit:
+            self.changed.emit(self.kind, self.settings())
+
+    def _choice_text(self, field: dataclasses.Field, value: Any) -> str:
+        if 0 in field.metadata["choices"]:
+            return tr("full_size", self.lang) if not value else f"{value} px"
+        return str(value)
+
+    def _fill_choices(self, field: dataclasses.Field, combo: QComboBox) -> None:
+        current = combo.currentData()
+        values = list(field.metadata["choices"])
+        if current is not None and current not in values:
+            values.append(current)
+        combo.blockSignals(True)
+        combo.clear()
+        for value in values:
+            combo.addItem(self._choice_text(field, value), value)
+        if current is not None:
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
+
+    def _on_edited(self, *_args) -> None:
+        if not self._loading:
+            self.changed.emit(self.kind, self.settings())
+
+    def retranslate(self, lang: str) -> None:
+        self.lang = lang
+        self.setTitle(self._kind.name_in(lang))
+        self.setToolTip(self._kind.summary.get(lang) or self._kind.summary.get("en", ""))
+        for f in self._fields:
+            label = f.metadata.get("label") or {}
+            self._labels[f.name].setText(label.get(lang) or label.get("en") or f.name)
+            if isinstance(self.widgets[f.name], QComboBox):
+                self._fill_choices(f, self.widgets[f.name])
 
 
 class DetectorControls(QGroupBox):
-    detector_changed = Signal(str)            # "haar" | "hog"
-    settings_changed = Signal(str, object)    # kind, HaarSettings | HogSettings
-    compare_changed = Signal(bool)
+    """The detector chooser, the compare list and one settings form per registered kind."""
+
+    detector_changed = Signal(str)            # kind
+    settings_changed = Signal(str, object)    # kind, its settings
+    compare_changed = Signal(list)            # the kinds to compare; [] = compare off (or fewer than two chosen)
 
     def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lang = lang
-        self._presets = {"haar": core.LIVE_HAAR, "hog": core.LIVE_HOG}
-        self.haar_radio = QRadioButton()
-        self.hog_radio = QRadioButton()
-        self.haar_radio.setChecked(True)
+        names = core.kind_names()
+        self._presets = {k: core.preset(k, "live") for k in names}
         self.group = QButtonGroup(self)
-        self.group.addButton(self.haar_radio)
-        self.group.addButton(self.hog_radio)
+        self.radios: dict[str, QRadioButton] = {}
+        radios = QVBoxLayout()
+        radios.setSpacing(2)
+        for kind in names:
+            radio = QRadioButton()
+            self.group.addButton(radio)
+            self.radios[kind] = radio
+            radios.addWidget(radio)
+        self.radios[names[0]].setChecked(True)
         self.compare_box = QCheckBox()
-        self.scale_spin = QDoubleSpinBox(decimals=2, minimum=1.01, maximum=2.0, singleStep=0.05)
-        self.neighbors_spin = QSpinBox(minimum=0, maximum=30)
-        self.min_size_spin = QSpinBox(minimum=10, maximum=500, singleStep=5)
-        self.haar_width = QComboBox()
-        self.upsample_spin = QSpinBox(minimum=0, maximum=3)
-        self.hog_width = QComboBox()
+        self.compare_checks: dict[str, QCheckBox] = {k: QCheckBox() for k in names}
+        self.compare_list = QWidget()
+        cl = QHBoxLayout(self.compare_list)
+        cl.setContentsMargins(18, 0, 0, 0)
+        for check in self.compare_checks.values():
+            check.setChecked(True)
+            cl.addWidget(check)
+        cl.addStretch(1)
+        self.forms: dict[str, SettingsForm] = {k: SettingsForm(k, lang) for k in names}
         self.defaults_btn = QPushButton()
-        self._labels = {k: QLabel() for k in ("scale_factor", "min_neighbors", "min_size", "detect_width",
-                                               "upsample", "detect_width_hog")}
-        self.haar_box = QGroupBox("Haar")
-        haar_form = QFormLayout(self.haar_box)
-        haar_form.addRow(self._labels["scale_factor"], self.scale_spin)
-        haar_form.addRow(self._labels["min_neighbors"], self.neighbors_spin)
-        haar_form.addRow(self._labels["min_size"], self.min_size_spin)
-        haar_form.addRow(self._labels["detect_width"], self.haar_width)
-        self.hog_box = QGroupBox("HOG")
-        hog_form = QFormLayout(self.hog_box)
-        hog_form.addRow(self._labels["upsample"], self.upsample_spin)
-        hog_form.addRow(self._labels["detect_width_hog"], self.hog_width)
-        radios = QHBoxLayout()
-        radios.addWidget(self.haar_radio)
-        radios.addWidget(self.hog_radio)
         layout = QVBoxLayout(self)
         layout.addLayout(radios)
         layout.addWidget(self.compare_box)
-        layout.addWidget(self.haar_box)
-        layout.addWidget(self.hog_box)
+        layout.addWidget(self.compare_list)
+        for form in self.forms.values():
+            layout.addWidget(form)
         layout.addWidget(self.defaults_btn)
-        self._loading = False
-        self._fill_widths(self.haar_width)
-        self._fill_widths(self.hog_width)
-        self.set_values(core.LIVE_HAAR, core.LIVE_HOG)
-        self.haar_radio.toggled.connect(self._on_detector_toggled)
-        self.compare_box.toggled.connect(self._on_compare_toggled)
-        for w in (self.scale_spin, self.neighbors_spin, self.min_size_spin):
-            w.valueChanged.connect(self._on_haar_changed)
-        self.haar_width.currentIndexChanged.connect(self._on_haar_changed)
-        self.upsample_spin.valueChanged.connect(self._on_hog_changed)
-        self.hog_width.currentIndexChanged.connect(self._on_hog_changed)
+        for kind, radio in self.radios.items():
+            radio.toggled.connect(lambda on, kind=kind: on and self._on_detector_chosen(kind))
+        self.compare_box.toggled.connect(self._on_compare_edited)
+        for check in self.compare_checks.values():
+            check.toggled.connect(self._on_compare_edited)
+        for form in self.forms.values():
+            form.changed.connect(self.settings_changed)
         self.defaults_btn.clicked.connect(self._on_defaults_clicked)
         self.retranslate(lang)
+        self._show_forms()
 
     # values -------------------------------------------------------------
     @property
     def detector(self) -> str:
-        return "haar" if self.haar_radio.isChecked() else "hog"
+        return next(k for k, r in self.radios.items() if r.isChecked())
 
     def set_detector(self, kind: str) -> None:
-        (self.haar_radio if kind == "haar" else self.hog_radio).setChecked(True)
+        if kind in self.radios:
+            self.radios[kind].setChecked(True)
 
-    def haar_settings(self):
-        return core.HaarSettings(scale_factor=round(self.scale_spin.value(), 2),
-                                 min_neighbors=self.neighbors_spin.value(),
-                                 min_size=self.min_size_spin.value(),
-                                 detect_width=_width_or_none(self.haar_width.currentData() or 0))
+    @property
+    def compared(self) -> list[str]:
+        """The kinds compare mode runs ([] when it is off or fewer than two are ticked)."""
+        if not self.compare_box.isChecked():
+            return []
+        chosen = [k for k, c in self.compare_checks.items() if c.isChecked()]
+        return chosen if len(chosen) >= 2 else []
 
-    def hog_settings(self):
-        return core.HogSettings(upsample=self.upsample_spin.value(),
-                                detect_width=_width_or_none(self.hog_width.currentData() or 0))
+    def set_compare(self, on: bool, kinds: list[str] | None = None) -> None:
+        """Compare mode on/off; `kinds` (when given) ticks exactly those."""
+        if kinds is not None:
+            for kind, check in self.compare_checks.items():
+                check.blockSignals(True)
+                check.setChecked(kind in kinds)
+                check.blockSignals(False)
+        self.compare_box.blockSignals(True)
+        self.compare_box.setChecked(bool(on))
+        self.compare_box.blockSignals(False)
+        self._on_compare_edited()
 
-    def set_presets(self, haar, hog) -> None:
-        """The values the Defaults button restores (live or photo presets)."""
-        self._presets = {"haar": haar, "hog": hog}
+    def settings(self, kind: str) -> Any:
+        return self.forms[kind].settings()
 
-    def set_values(self, haar, hog) -> None:
-        self._loading = True
-        try:
-            self.scale_spin.setValue(haar.scale_factor)
-            self.neighbors_spin.setValue(haar.min_neighbors)
-            self.min_size_spin.setValue(haar.min_size)
-            self._select_width(self.haar_width, haar.detect_width)
-            self.upsample_spin.setValue(hog.upsample)
-            self._select_width(self.hog_width, hog.detect_width)
-        finally:
-            self._loading = False
-        self.settings_changed.emit("haar", self.haar_settings())
-        self.settings_changed.emit("hog", self.hog_settings())
+    def all_settings(self) -> dict[str, Any]:
+        return {k: f.settings() for k, f in self.forms.items()}
 
-    def _fill_widths(self, combo: QComboBox) -> None:
-        current = combo.currentData()
-        combo.blockSignals(True)
-        combo.clear()
-        widths = list(DETECT_WIDTHS)
-        if current is not None and int(current) not in widths:
-            widths.append(int(current))
-        for w in widths:
-            combo.addItem(tr("full_size", self.lang) if w == 0 else f"{w} px", w)
-        combo.setCurrentIndex(max(0, combo.findData(current if current is not None else 0)))
-        combo.blockSignals(False)
+    def set_presets(self, presets: dict[str, Any]) -> None:
+        """The values the Defaults button restores (live or photo presets), by kind."""
+        self._presets = dict(presets)
 
-    def _select_width(self, combo: QComboBox, width: int | None) -> None:
-        value = int(width or 0)
-        if combo.findData(value) < 0:
-            combo.addItem(f"{value} px", value)
-        combo.setCurrentIndex(combo.findData(value))
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Show these settings (by kind) and emit `settings_changed` for each."""
+        for kind, settings in values.items():
+            if kind in self.forms:
+                self.forms[kind].set_settings(settings)
 
     # handlers -----------------------------------------------------------
-    def _on_detector_toggled(self, _checked: bool) -> None:
-        self.detector_changed.emit(self.detector)
+    def _on_detector_chosen(self, kind: str) -> None:
+        self._show_forms()
+        self.detector_changed.emit(kind)
 
-    def _on_compare_toggled(self, on: bool) -> None:
-        self.compare_changed.emit(on)
+    def _on_compare_edited(self, *_args) -> None:
+        self.compare_list.setVisible(self.compare_box.isChecked())
+        for radio in self.radios.values():           # compare mode runs the ticked kinds, not the chosen one
+            radio.setEnabled(not self.compared)
+        self._show_forms()
+        self.compare_changed.emit(self.compared)
 
-    def _on_haar_changed(self, *_args) -> None:
-        if not self._loading:
-            self.settings_changed.emit("haar", self.haar_settings())
-
-    def _on_hog_changed(self, *_args) -> None:
-        if not self._loading:
-            self.settings_changed.emit("hog", self.hog_settings())
+    def _show_forms(self) -> None:
+        """Only the forms of the detectors in use: the side panel stays short."""
+        shown = set(self.compared or [self.detector])
+        for kind, form in self.forms.items():
+            form.setVisible(kind in shown)
 
     def _on_defaults_clicked(self) -> None:
-        self.set_values(self._presets["haar"], self._presets["hog"])
+        self.set_values(self._presets)
 
     # language -----------------------------------------------------------
     def retranslate(self, lang: str) -> None:
         self.lang = lang
         self.setTitle(tr("grp_detector", lang))
-        self.haar_radio.setText(tr("det_haar", lang))
-        self.hog_radio.setText(tr("det_hog", lang))
+        for kind, radio in self.radios.items():
+            k = core.get_kind(kind)
+            radio.setText(k.name_in(lang))
+            radio.setToolTip(k.summary.get(lang) or k.summary.get("en", ""))
+            self.compare_checks[kind].setText(core.detector_name(kind, lang, short=True))
         self.compare_box.setText(tr("compare", lang))
-        for key, label in self._labels.items():
-            label.setText(tr("detect_width" if key == "detect_width_hog" else key, lang))
+        for form in self.forms.values():
+            form.retranslate(lang)
         self.defaults_btn.setText(tr("btn_defaults", lang))
-        self._fill_widths(self.haar_width)
-        self._fill_widths(self.hog_width)

@@ -1,15 +1,22 @@
 """The only module of the GUI that imports the Qt-free core.
 
 The GUI calls the core's public API and nothing else: sources, the pipeline,
-the classifier and the renderer. Keeping the imports here makes the boundary
-easy to see (and to adapt if a core name changes).
+the classifier, the detector registry and the renderer. Keeping the imports
+here makes the boundary easy to see (and to adapt if a core name changes).
 """
 from __future__ import annotations
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError  # noqa: F401
+from kise_desktop.core.detectors import (DETECT_WIDTHS, DetectorError, get_kind, kind_names, kind_of,  # noqa: F401
+                                         kinds, preset, settings_from_dict, settings_to_dict)
 from kise_desktop.core.pipeline import Pipeline  # noqa: F401
 from kise_desktop.core.render import draw_results, label_text, place_labels  # noqa: F401
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401
                                       list_images, load_image, open_source)
-from kise_desktop.core.types import FaceResult, FrameResult, HaarSettings, HogSettings  # noqa: F401
-from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG  # noqa: F401
+from kise_desktop.core.types import FaceResult, FrameResult  # noqa: F401
+
+
+def detector_name(kind: str, lang: str, short: bool = False) -> str:
+    """A detector kind's display name; `short` drops the parenthesised origin ("YuNet (OpenCV DNN)" -> "YuNet")."""
+    name = get_kind(kind).name_in(lang)
+    return name.split(" (")[0] if short else name

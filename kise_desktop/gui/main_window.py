@@ -32,6 +32,26 @@ from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_
                      AnalysisWorker, Packet, SourceRequest, request_for)
 
 BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
+# The detector that measured best for live video and photos (README, "Face detectors on this CPU").
+DEFAULT_DETECTOR = "yunet"
+MODES = ("live", "photo")      # live video and photos keep their own detector settings (each kind's presets)
+
+
+def default_detector() -> str:
+    names = core.kind_names()
+    return DEFAULT_DETECTOR if DEFAULT_DETECTOR in names else names[0]
+
+
+def compare_kinds(compare: bool | str | list[str] | tuple[str, ...] | None) -> list[str] | None:
+    """The kinds to compare from a flag: True = every registered kind, a list = those, None = not given."""
+    if compare is None:
+        return None
+    if compare is True:
+        return list(core.kind_names())
+    if compare is False:
+        return []
+    names = [compare] if isinstance(compare, str) else list(compare)
+    return [k for k in names if k in core.kind_names()]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -113,7 +133,7 @@ class MainWindow(QMainWindow):
                  camera_lister: Callable[[], list[int]] | None = None,
                  model_path: str | Path | None = None, sidecar_path: str | Path | None = None,
                  source: str | int | list[str] | None = None, lang: str | None = None,
-                 detector: str | None = None, compare: bool | None = None,
+                 detector: str | None = None, compare: bool | list[str] | None = None,
                  pace_video: bool = True, loop_video: bool = False,
                  auto_camera: bool = True) -> None:
         super().__init__()
@@ -127,10 +147,11 @@ class MainWindow(QMainWindow):
         self.last_packet: Packet | None = None
         self.last_state = None
         self.recorder: CsvRecorder | None = None
-        self.selected_track: int | None = None
+        self.selected_face: tuple[str, int] | None = None     # (panel's detector kind, track id) clicked
+        self._history_face_key: tuple[str, int] | None = None  # the face the history shows now
         self._request: SourceRequest | None = None
         self._mode = "live"
-        self._mode_values: dict[str, tuple] = {}
+        self._mode_values: dict[str, dict[str, Any]] = {}     # mode -> kind -> settings
         self._auto_camera = auto_camera and source is None
         self._cameras: list[int] = []
         self._timings_avg: dict[str, float] = {}
@@ -149,6 +170,9 @@ class MainWindow(QMainWindow):
         self.worker.packet_ready.connect(self._on_packet_ready)
         self.worker.state_changed.connect(self._on_state_changed)
         self.worker.errored.connect(self._on_worker_errored)
+        self.worker.detector_failed.connect(self._on_detector_failed)
+        self.detector_error = ""          # the last detector failure shown (empty: none)
+        self._detector_box: QMessageBox | None = None
 
         self._build_ui()
         self._build_menus()
@@ -372,37 +396,53 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             self.lang_menu.addAction(act)
             self.lang_actions[code] = act
+        self.act_about = QAction(self, triggered=self.show_about)
+        self.help_menu = self.menuBar().addMenu("")
+        self.help_menu.addAction(self.act_about)
+
+    def show_about(self) -> Any:
+        """Version, bundled models, libraries and licences (kise_desktop/gui/about.py), non-blocking."""
+        from .about import AboutDialog      # built on demand: the licence scan is not start-up work
+
+        dialog = AboutDialog(self.lang, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # ---------------------------------------------------------------- settings
-    def _load_settings(self, detector: str | None, compare: bool | None) -> None:
+    def _load_settings(self, detector: str | None, compare: bool | list[str] | None) -> None:
         s = self.settings
         geometry = s.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        self._mode_values = {"live": self._read_detector_settings("live", core.LIVE_HAAR, core.LIVE_HOG),
-                             "photo": self._read_detector_settings("photo", core.PHOTO_HAAR, core.PHOTO_HOG)}
-        self.controls.set_values(*self._mode_values[self._mode])
-        self.controls.set_detector(detector or str(s.value("detector", "haar")))
+        self._mode_values = {mode: self._read_detector_settings(mode) for mode in MODES}
+        self.controls.set_presets({k: core.preset(k, self._mode) for k in core.kind_names()})
+        self.controls.set_values(self._mode_values[self._mode])
+        chosen = detector or str(s.value("detector", default_detector()))
+        self.controls.set_detector(chosen if chosen in core.kind_names() else default_detector())
         self.worker.set_detector(self.controls.detector)
-        on = compare if compare is not None else str(s.value("compare", "false")).lower() == "true"
-        self.controls.compare_box.setChecked(bool(on))
-        self.worker.set_compare(bool(on))
+        kinds = compare_kinds(compare)
+        if kinds is None:            # not given: as last time
+            on = str(s.value("compare", "false")).lower() == "true"
+            saved = str(s.value("compare_kinds", "") or "")
+            kinds = [k for k in saved.split(",") if k in core.kind_names()] or list(core.kind_names())
+        else:
+            on = len(kinds) >= 2
+            kinds = kinds if on else list(core.kind_names())
+        self.controls.set_compare(on, kinds)
         self.history_seconds.setValue(float(s.value("history_seconds", 30)))
 
-    def _read_detector_settings(self, mode: str, haar, hog) -> tuple:
-        """Detector settings remembered for live video or for photos (their presets otherwise)."""
+    def _read_detector_settings(self, mode: str) -> dict[str, Any]:
+        """Each kind's settings remembered for live video or for photos (its preset for that mode otherwise)."""
         s = self.settings
-        try:
-            return (core.HaarSettings(
-                        scale_factor=float(s.value(f"{mode}/haar/scale_factor", haar.scale_factor)),
-                        min_neighbors=int(s.value(f"{mode}/haar/min_neighbors", haar.min_neighbors)),
-                        min_size=int(s.value(f"{mode}/haar/min_size", haar.min_size)),
-                        detect_width=int(s.value(f"{mode}/haar/detect_width", haar.detect_width or 0)) or None),
-                    core.HogSettings(
-                        upsample=int(s.value(f"{mode}/hog/upsample", hog.upsample)),
-                        detect_width=int(s.value(f"{mode}/hog/detect_width", hog.detect_width or 0)) or None))
-        except (TypeError, ValueError):
-            return haar, hog
+        out = {}
+        for kind in core.kind_names():
+            base = core.preset(kind, mode)
+            s.beginGroup(f"{mode}/{kind}")
+            saved = {key: s.value(key) for key in s.childKeys()}
+            s.endGroup()
+            out[kind] = core.settings_from_dict(saved, kind, base=base) if saved else base
+        return out
 
     def save_settings(self) -> None:
         s = self.settings
@@ -410,13 +450,12 @@ class MainWindow(QMainWindow):
         s.setValue("lang", self.lang)
         s.setValue("detector", self.controls.detector)
         s.setValue("compare", "true" if self.controls.compare_box.isChecked() else "false")
-        for mode, (haar, hog) in self._mode_values.items():
-            s.setValue(f"{mode}/haar/scale_factor", haar.scale_factor)
-            s.setValue(f"{mode}/haar/min_neighbors", haar.min_neighbors)
-            s.setValue(f"{mode}/haar/min_size", haar.min_size)
-            s.setValue(f"{mode}/haar/detect_width", haar.detect_width or 0)
-            s.setValue(f"{mode}/hog/upsample", hog.upsample)
-            s.setValue(f"{mode}/hog/detect_width", hog.detect_width or 0)
+        s.setValue("compare_kinds", ",".join(k for k, c in self.controls.compare_checks.items() if c.isChecked()))
+        for mode, by_kind in self._mode_values.items():
+            for kind, settings in by_kind.items():
+                for key, value in core.settings_to_dict(settings).items():
+                    if key != "kind":
+                        s.setValue(f"{mode}/{kind}/{key}", 0 if value is None else value)   # None = full size = 0
         s.setValue("history_seconds", self.history_seconds.value())
         if self.classifier is not None:
             s.setValue("model_path", str(self.classifier.model_path))
@@ -463,6 +502,8 @@ class MainWindow(QMainWindow):
         self.act_open_model.setText(tr("act_open_model", lang))
         self.act_snapshot.setText(tr("act_snapshot", lang))
         self.act_quit.setText(tr("act_quit", lang))
+        self.help_menu.setTitle(tr("menu_help", lang))
+        self.act_about.setText(tr("act_about", lang))
         self.lang_actions[lang].setChecked(True)
         self.lang_combo.blockSignals(True)
         self.lang_combo.setCurrentIndex(self.lang_combo.findData(lang))
@@ -576,8 +617,8 @@ class MainWindow(QMainWindow):
             self._show_message(tr("state_bad_file", self.lang, name=str(spec), error="?"), retry=False)
             return
         self._request = request
-        self.selected_track = None
-        self.view.selected_track = None
+        self.selected_face = None
+        self.view.selected = None
         self.history.clear()
         self._set_mode("photo" if request.is_photos else "live")
         if request.photos:
@@ -588,12 +629,10 @@ class MainWindow(QMainWindow):
 
     def _set_mode(self, mode: str) -> None:
         """Live video and photos keep their own detector settings (photos search finer, at full size)."""
-        photos = mode == "photo"
-        self.controls.set_presets(core.PHOTO_HAAR if photos else core.LIVE_HAAR,
-                                  core.PHOTO_HOG if photos else core.LIVE_HOG)
+        self.controls.set_presets({k: core.preset(k, mode) for k in core.kind_names()})
         if mode != self._mode:
             self._mode = mode
-            self.controls.set_values(*self._mode_values[mode])
+            self.controls.set_values(self._mode_values[mode])
 
     def stop_source(self) -> None:
         self.worker.close_source()
@@ -690,9 +729,8 @@ class MainWindow(QMainWindow):
         self._display_rate.tick()
         if self.stack.currentIndex() != 0:
             self.stack.setCurrentIndex(0)
-        # the selected face, or the main (largest) face, feeds the history plot
-        faces = packet.panels[0].result.faces if packet.panels else []
-        face = self._history_face(faces)
+        # the selected face (in its own panel), or the main (largest) face of the first panel, feeds the history
+        key, face = self._history_face(packet.panels)
         if packet.kind != "photos":
             self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed))
         else:
@@ -700,13 +738,16 @@ class MainWindow(QMainWindow):
         self.plot_stack.setCurrentIndex(1 if packet.kind == "photos" else 0)
         self.history_seconds.setVisible(packet.kind != "photos")
         self.history_seconds_label.setVisible(packet.kind != "photos")
-        track = None if face is None else face.track_id
-        if track != getattr(self, "_history_track", None):
-            self._history_track = track
+        if key != self._history_face_key:
+            self._history_face_key = key
             self._update_history_title()
-        self.view.selected_track = self.selected_track
+        self.view.selected = self.selected_face
         self.view.set_frame(packet.image, packet.panels, packet.timings_ms, packet.frame_size)
-        for key in ("grab", "detect", "classify"):
+        if len(packet.panels) != getattr(self, "_panels_shown", 0):     # compare on/off: averages start again
+            self._panels_shown = len(packet.panels)
+            self._timings_avg.clear()
+        keys = ["grab", "detect", "classify"] + [f"detect_{p.detector}" for p in packet.panels]
+        for key in keys:
             value = packet.timings_ms.get(key, 0.0)
             self._timings_avg[key] = 0.8 * self._timings_avg.get(key, value) + 0.2 * value
         if self.recorder is not None:
@@ -714,33 +755,47 @@ class MainWindow(QMainWindow):
         if packet.kind == "photos":
             self._update_photo_label()
 
-    def _history_face(self, faces: list) -> Any:
-        if not faces:
-            return None
-        if self.selected_track is not None:
-            for f in faces:
-                if f.track_id == self.selected_track:
-                    return f
-        return max(faces, key=lambda f: f.box[2] * f.box[3])
+    def _history_face(self, panels: list) -> tuple[tuple[str, int] | None, Any]:
+        """((panel kind, track id), face) that the history follows; (None, None) when there is none.
+
+        Track ids are per panel (each detector has its own tracker): the clicked
+        face is looked up in the panel of the detector it was clicked in.
+        """
+        if self.selected_face is not None:
+            kind, track = self.selected_face
+            for panel in panels:
+                if panel.detector == kind:
+                    for f in panel.result.faces:
+                        if f.track_id == track:
+                            return (kind, track), f
+        if not panels or not panels[0].result.faces:
+            return None, None
+        face = max(panels[0].result.faces, key=lambda f: f.box[2] * f.box[3])
+        return (panels[0].detector, face.track_id), face
 
     def _on_display_box_changed(self, width: int, height: int) -> None:
         self.worker.set_display_box(width, height)
 
-    def _on_face_clicked(self, track_id: int) -> None:
-        self.selected_track = track_id if track_id >= 0 else None
-        self.view.selected_track = self.selected_track
+    def _on_face_clicked(self, kind: str, track_id: int) -> None:
+        self.selected_face = (kind, track_id) if track_id >= 0 else None
+        self.view.selected = self.selected_face
         self.history.clear()
         self.view.update()
         p = self.last_packet
         if p is not None and p.kind == "photos" and p.panels:
-            face = self._history_face(p.panels[0].result.faces)
+            self._history_face_key, face = self._history_face(p.panels)
             self.bars.set_probabilities(None if face is None else face.smoothed)
-            self._history_track = None if face is None else face.track_id
         self._update_history_title()
 
     def _update_history_title(self) -> None:
-        track = getattr(self, "_history_track", None)
-        who = tr("history_face", self.lang, id=track) if track is not None else tr("history_none", self.lang)
+        key = self._history_face_key
+        compare = self.last_packet is not None and len(self.last_packet.panels) > 1
+        if key is None:
+            who = tr("history_none", self.lang)
+        elif compare:       # which panel's face #n: the numbers repeat across panels
+            who = tr("history_face_of", self.lang, id=key[1], det=core.detector_name(key[0], self.lang, short=True))
+        else:
+            who = tr("history_face", self.lang, id=key[1])
         photos = self.last_packet is not None and self.last_packet.kind == "photos"
         self.history_title.setText(f"{tr('grp_probs' if photos else 'grp_history', self.lang)} - {who}")
 
@@ -756,14 +811,21 @@ class MainWindow(QMainWindow):
         if not live:
             self.display_fps = 0.0
         t = self._timings_avg
-        prefix = ""
-        if live and len(self.last_packet.panels) > 1:       # compare mode: both detectors' times
-            tm = self.last_packet.timings_ms
-            prefix = tr("perf_compare", self.lang, haar=tm.get("detect_haar", 0.0), hog=tm.get("detect_hog", 0.0)) + " | "
+        panels = self.last_packet.panels if self.last_packet is not None else []
+        # Per-detector times: shown once here, and the panel captions show the very same numbers.
+        self.view.detect_ms = {p.detector: t.get(f"detect_{p.detector}", 0.0) for p in panels}
+        if len(panels) > 1:
+            times = ", ".join(f"{core.detector_name(k, self.lang, short=True)} {ms:.1f}"
+                              for k, ms in self.view.detect_ms.items())
+            detect = tr("perf_detect_each", self.lang, times=times)
+        else:
+            detect = tr("perf_detect", self.lang, ms=t.get("detect", 0.0))
         self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps) if live else "")
-        stages = tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=t.get("detect", 0.0),
+        stages = tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=detect,
                     classify=t.get("classify", 0.0), draw=self.view.last_paint_ms)
-        self.stage_label.setText(prefix + stages + "  ")
+        self.stage_label.setText(stages + "  ")
+        if len(panels) > 1:
+            self.view.update()
         self._update_history_title()
         if self.recorder is not None:
             self.record_label.setText(tr("recording", self.lang, n=self.recorder.rows))
@@ -773,12 +835,33 @@ class MainWindow(QMainWindow):
         self.worker.set_detector(kind)
 
     def _on_detector_settings_changed(self, kind: str, settings: Any) -> None:
-        haar, hog = self._mode_values.get(self._mode, (None, None))
-        self._mode_values[self._mode] = (settings, hog) if kind == "haar" else (haar, settings)
+        self._mode_values.setdefault(self._mode, {})[kind] = settings
         self.worker.set_detector_settings(kind, settings)
 
-    def _on_compare_changed(self, on: bool) -> None:
-        self.worker.set_compare(on)
+    def _on_compare_changed(self, kinds: list) -> None:
+        self.worker.set_compare(kinds)
+
+    def _on_detector_failed(self, kind: str, fallback: str, error: str) -> None:
+        """A detector's model file is missing or damaged: the worker already switched; say so, follow it."""
+        names = {k: core.detector_name(k, self.lang) for k in (kind, fallback)}
+        self.detector_error = tr("detector_failed", self.lang, det=names[kind], fallback=names[fallback], error=error)
+        self.statusBar().showMessage(self.detector_error.replace("\n", " "), 15000)
+        if self.controls.detector == kind:
+            self.controls.blockSignals(True)      # the worker has switched already
+            self.controls.set_detector(fallback)
+            self.controls.blockSignals(False)
+        if kind in self.controls.compared:
+            self.controls.compare_checks[kind].blockSignals(True)
+            self.controls.compare_checks[kind].setChecked(False)
+            self.controls.compare_checks[kind].blockSignals(False)
+            self.controls.set_compare(self.controls.compare_box.isChecked())
+        # Not modal: the video keeps playing behind it (and tests are not blocked).
+        if self._detector_box is None:
+            self._detector_box = QMessageBox(QMessageBox.Icon.Warning, tr("error_title", self.lang), "",
+                                             QMessageBox.StandardButton.Ok, self)
+            self._detector_box.setModal(False)
+        self._detector_box.setText(self.detector_error)
+        self._detector_box.show()
 
     def _on_history_seconds_changed(self, value: float) -> None:
         self.history.set_seconds(value)

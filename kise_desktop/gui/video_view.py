@@ -4,11 +4,16 @@ Overlays are painted with QPainter at display resolution on the GUI thread
 (crisp at any window size, Hangul through the bundled font, and the worker
 thread's time stays with the pipeline). Files saved to disk use the core
 renderer instead (`core.render.draw_results`), like the CLI.
-In compare mode there is one panel per detector, side by side, each with a
-caption giving its face count and detection time.
+In compare mode there is one panel per detector, in the grid that shows the
+frames largest (two side by side; three as 2 + 1 or in a row, whichever fits
+the view better), each with a caption giving its face count and detection
+time. Each panel's track ids are its own: a click names the panel's detector
+and the track id, and only that panel marks the face as selected.
+Where the detector gives landmarks (YuNet), the five points are drawn as dots.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -18,11 +23,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kise_desktop.emotions import EMOTIONS
 
-from .core_api import label_text, place_labels
+from .core_api import detector_name, label_text, place_labels
 from .i18n import tr
 
-DETECTOR_NAMES = {"haar": "det_haar", "hog": "det_hog"}
 CAPTION_H = 24.0
+PANEL_GAP = 6.0
+LANDMARKS_MIN_FACE_PX = 40.0     # displayed face width below which landmarks are not drawn
 
 
 def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
@@ -35,15 +41,38 @@ _EMOTION_COLORS = [_qcolor(e.color_rgb) for e in EMOTIONS]
 _EMOTION_PENS = {width: [QPen(c, width) for c in _EMOTION_COLORS] for width in (2, 3)}
 _LABEL_TEXT_COLORS = [QColor(0, 0, 0) if sum(e.color_rgb) > 400 else QColor(255, 255, 255) for e in EMOTIONS]
 _SELECTED_PEN = QPen(QColor(255, 255, 255), 5)
+LANDMARK_RGB = (80, 230, 255)      # (scripts/gui_screenshots.sh keeps it exact in its palette)
+_LANDMARK_FILL = _qcolor(LANDMARK_RGB)
+_LANDMARK_EDGE = QPen(QColor(0, 0, 0, 150), 0.8)
 _BAR_BACKGROUND = QColor(0, 0, 0, 160)
 _VIEW_BACKGROUND = QColor(24, 24, 28)
 
 
-def panel_box(width: int, height: int, panels: int) -> tuple[int, int]:
+def panel_grid(width: float, height: float, panels: int, frame: tuple[int, int] = (4, 3)) -> tuple[int, int]:
+    """(rows, columns) that show `panels` frames of this aspect largest in a view of this size."""
+    if panels <= 1:
+        return 1, 1
+    best, best_scale = (1, panels), -1.0
+    for rows in range(1, panels + 1):
+        cols = math.ceil(panels / rows)
+        if (rows - 1) * cols >= panels:       # an empty row: never better than one row fewer
+            continue
+        cell_w = (width - PANEL_GAP * (cols - 1)) / cols
+        cell_h = (height - PANEL_GAP * (rows - 1)) / rows - CAPTION_H
+        scale = min(cell_w / frame[0], cell_h / frame[1])
+        if scale > best_scale + 1e-9:
+            best, best_scale = (rows, cols), scale
+    return best
+
+
+def panel_box(width: int, height: int, panels: int, frame: tuple[int, int] = (4, 3)) -> tuple[int, int]:
     """The room (w, h) one panel's image gets in a view of this size."""
-    caption = CAPTION_H if panels > 1 else 0.0
-    gap = 6.0
-    return (max(1, int((width - gap * (panels - 1)) / panels)), max(1, int(height - caption)))
+    if panels <= 1:
+        return max(1, int(width)), max(1, int(height))
+    rows, cols = panel_grid(width, height, panels, frame)
+    cell_w = (width - PANEL_GAP * (cols - 1)) / cols
+    cell_h = (height - PANEL_GAP * (rows - 1)) / rows - CAPTION_H
+    return max(1, int(cell_w)), max(1, int(cell_h))
 
 
 class VideoView(QWidget):
@@ -54,7 +83,7 @@ class VideoView(QWidget):
     so that the GUI thread only blits it).
     """
 
-    face_clicked = Signal(int)         # track id, or -1 for "no face there"
+    face_clicked = Signal(str, int)    # the panel's detector kind and the track id; ("", -1) for "no face there"
     display_box_changed = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -63,7 +92,8 @@ class VideoView(QWidget):
         self.setMinimumSize(320, 240)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.lang = "ko"
-        self.selected_track: int | None = None
+        self.selected: tuple[str, int] | None = None     # (panel's detector kind, track id)
+        self.detect_ms: dict[str, float] = {}            # per kind, the times the status bar shows
         self._image: QImage | None = None
         self._frame_size: tuple[int, int] = (0, 0)
         self._panels: list = []         # worker.Panel
@@ -79,11 +109,12 @@ class VideoView(QWidget):
     def set_frame(self, image: QImage, panels: list, timings: dict[str, float],
                   frame_size: tuple[int, int] | None = None) -> None:
         self._image = image
-        self._frame_size = frame_size or (image.width(), image.height())
-        if len(panels) != len(self._panels):
-            self._panels = panels
-            self._emit_display_box()
+        frame_size = frame_size or (image.width(), image.height())
+        old_size, self._frame_size = self._frame_size, frame_size
+        resized = len(panels) != len(self._panels) or frame_size != old_size
         self._panels = panels
+        if resized:
+            self._emit_display_box()
         self._timings = timings
         self.update()
 
@@ -93,7 +124,8 @@ class VideoView(QWidget):
         self.update()
 
     def display_box(self) -> tuple[int, int]:
-        return panel_box(self.width(), self.height(), max(1, len(self._panels)))
+        frame = self._frame_size if self._frame_size[0] > 0 else (4, 3)
+        return panel_box(self.width(), self.height(), max(1, len(self._panels)), frame)
 
     def _emit_display_box(self) -> None:
         self.display_box_changed.emit(*self.display_box())
@@ -109,18 +141,23 @@ class VideoView(QWidget):
     def _compute_layout(self) -> list[tuple[QRectF, float]]:
         if self._image is None or self._image.isNull():
             return []
-        n = max(1, len(self._panels)) if len(self._panels) > 1 else 1
+        n = max(1, len(self._panels))
         caption = CAPTION_H if n > 1 else 0.0
         iw, ih = self._frame_size if self._frame_size[0] > 0 else (self._image.width(), self._image.height())
-        gap = 6.0
-        avail_w = (self.width() - gap * (n - 1)) / n
-        avail_h = self.height() - caption
-        scale = max(1e-3, min(avail_w / iw, avail_h / ih))
+        rows, cols = panel_grid(self.width(), self.height(), n, (iw, ih))
+        cell_w = (self.width() - PANEL_GAP * (cols - 1)) / cols
+        cell_h = (self.height() - PANEL_GAP * (rows - 1)) / rows - caption
+        scale = max(1e-3, min(cell_w / iw, cell_h / ih))
         w, h = iw * scale, ih * scale
-        total_w = n * w + gap * (n - 1)
-        x0 = (self.width() - total_w) / 2
-        y0 = (self.height() - caption - h) / 2 + caption
-        return [(QRectF(x0 + i * (w + gap), y0, w, h), scale) for i in range(n)]
+        y0 = (self.height() - rows * (h + caption) - PANEL_GAP * (rows - 1)) / 2
+        out = []
+        for i in range(n):
+            row, col = divmod(i, cols)
+            in_row = min(cols, n - row * cols)          # a short last row is centred
+            x0 = (self.width() - in_row * w - PANEL_GAP * (in_row - 1)) / 2
+            top = y0 + row * (h + caption + PANEL_GAP) + caption
+            out.append((QRectF(x0 + col * (w + PANEL_GAP), top, w, h), scale))
+        return out
 
     # painting ---------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -144,7 +181,8 @@ class VideoView(QWidget):
                     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                     p.drawImage(rect, self._image)
                 if panel is not None:
-                    self._paint_faces(p, rect, scale, panel.result.faces)
+                    selected = self.selected[1] if self.selected and self.selected[0] == panel.detector else None
+                    self._paint_faces(p, rect, scale, panel.result.faces, selected)
                     if len(self._panels) > 1:
                         self._paint_caption(p, rect, panel)
         if self.notice:
@@ -162,8 +200,9 @@ class VideoView(QWidget):
         self.frames_painted += 1
 
     def _paint_caption(self, p: QPainter, rect: QRectF, panel) -> None:
-        det = tr(DETECTOR_NAMES.get(panel.detector, "det_haar"), self.lang)
-        ms = float(panel.result.timings_ms.get("detect", 0.0))
+        det = detector_name(panel.detector, self.lang)
+        # The status bar's number (an average, refreshed with it), so both always agree.
+        ms = self.detect_ms.get(panel.detector, float(panel.result.timings_ms.get("detect", 0.0)))
         text = tr("compare_caption", self.lang, det=det, n=len(panel.result.faces), ms=ms)
         font = QFont(self.font())
         font.setPointSizeF(10.5)
@@ -183,7 +222,7 @@ class VideoView(QWidget):
             cached = self._font_cache[size] = (font, QFontMetricsF(font))
         return cached
 
-    def _paint_faces(self, p: QPainter, rect: QRectF, scale: float, faces: list) -> None:
+    def _paint_faces(self, p: QPainter, rect: QRectF, scale: float, faces: list, selected_track: int | None) -> None:
         font, fm = self._face_font(scale)
         p.setFont(font)
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -201,7 +240,7 @@ class VideoView(QWidget):
                               [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
         for face, box, text, (tx, ty, tw, th) in zip(faces, boxes, texts, labels):
             k = face.label_index
-            selected = self.selected_track is not None and face.track_id == self.selected_track
+            selected = selected_track is not None and face.track_id == selected_track
             if selected:
                 p.setPen(_SELECTED_PEN)
                 p.drawRect(box)
@@ -222,10 +261,24 @@ class VideoView(QWidget):
                 if seg > 0.5:
                     p.fillRect(QRectF(bx, by, float(seg), bar_h), _EMOTION_COLORS[i])
                     bx += seg
+        self._paint_landmarks(p, rect, scale, faces)
+
+    def _paint_landmarks(self, p: QPainter, rect: QRectF, scale: float, faces: list) -> None:
+        """Eyes, nose tip and mouth corners as small dots, where the detector gives them."""
+        p.setPen(_LANDMARK_EDGE)
+        p.setBrush(_LANDMARK_FILL)
+        for face in faces:
+            # On faces shown smaller than this the dots only clutter the face (and its expression).
+            if face.landmarks is None or face.box[2] * scale < LANDMARKS_MIN_FACE_PX:
+                continue
+            radius = max(2.0, min(3.5, face.box[2] * scale / 30))
+            for x, y in face.landmarks:
+                p.drawEllipse(QPointF(rect.left() + float(x) * scale, rect.top() + float(y) * scale), radius, radius)
+        p.setBrush(Qt.BrushStyle.NoBrush)
 
     # interaction ------------------------------------------------------
-    def track_at(self, pos: QPointF) -> int:
-        """The track id of the face under a widget position, or -1."""
+    def face_at(self, pos: QPointF) -> tuple[str, int]:
+        """(the panel's detector kind, track id) of the face under a widget position; ("", -1) if none."""
         for (rect, scale), panel in zip(self._layout, self._panels):
             if not rect.contains(pos):
                 continue
@@ -233,10 +286,10 @@ class VideoView(QWidget):
             for face in panel.result.faces:
                 x, y, w, h = face.box
                 if x <= ix <= x + w and y <= iy <= y + h:
-                    return int(face.track_id)
-        return -1
+                    return panel.detector, int(face.track_id)
+        return "", -1
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
-            self.face_clicked.emit(self.track_at(event.position()))
+            self.face_clicked.emit(*self.face_at(event.position()))
         super().mousePressEvent(event)

@@ -1,8 +1,8 @@
 """Capture + pipeline on a worker thread; the GUI only ever sees the newest result.
 
 `AnalysisWorker` is a QObject moved to a QThread. Its `run()` loop reads a
-frame, runs the core `Pipeline` (one per detector, sharing the classifier, so
-"compare" mode runs Haar and HOG on the very same frame) and publishes a
+frame, runs the core `Pipeline` (one per detector kind, sharing the classifier,
+so compare mode runs every chosen detector on the very same frame) and publishes a
 `Packet` of plain data: a copied QImage of the frame plus the `FrameResult`s.
 
 Latest frame wins twice over:
@@ -16,6 +16,10 @@ The GUI thread talks to the worker only through thread-safe commands
 (a queue read at the top of every iteration) and never blocks on it; settings
 changes therefore take effect on the next frame without reopening the source.
 Stopping is cooperative: `stop()` sets an event that every wait honours.
+
+A detector that cannot be built (a missing or damaged model file: the core's
+DetectorError names it) is dropped: the worker switches to FALLBACK_DETECTOR,
+reports `detector_failed`, and keeps going.
 """
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ from PySide6.QtGui import QImage
 
 from . import core_api as core
 
-DETECTORS = ("haar", "hog")
+# Used when the chosen detector cannot be built: Haar needs only OpenCV's own cascade file.
+FALLBACK_DETECTOR = "haar"
 IMAGE_SUFFIXES = core.IMAGE_SUFFIXES
 
 
@@ -82,7 +87,7 @@ def request_for(spec: str | int | list[str] | tuple[str, ...]) -> SourceRequest:
 
 @dataclass
 class Panel:
-    detector: str                 # "haar" | "hog"
+    detector: str                 # the detector kind (a registry name)
     result: Any                   # core FrameResult
 
 
@@ -92,7 +97,7 @@ class Packet:
     image: QImage                 # the frame (not annotated), a deep copy, scaled to the view's size
     frame_bgr: np.ndarray         # same pixels, for saving annotated files with the core renderer
     panels: list[Panel]
-    timings_ms: dict[str, float]  # grab, detect, classify, total (+ per-detector in compare mode)
+    timings_ms: dict[str, float]  # grab, detect, classify, total, and detect_<kind> per panel
     kind: str                     # camera | video | photos
     name: str                     # frame / file name
     timestamp: float
@@ -242,13 +247,15 @@ class AnalysisWorker(QObject):
     packet_ready = Signal()               # a packet waits in the mailbox: call take_packet()
     state_changed = Signal(object)        # WorkerState
     errored = Signal(str)                 # unexpected exception text (the loop keeps going)
+    detector_failed = Signal(str, str, str)   # failed kind, the kind used instead, the core's message
     finished = Signal()
 
     def __init__(self, source_factory: Callable[[str | int], Any] | None = None,
                  image_loader: Callable[[str], np.ndarray] | None = None,
                  pace_video: bool = True, loop_video: bool = False) -> None:
         super().__init__()
-        self._source_factory = source_factory or core.open_source
+        # The core's video source loops by seeking (no reopen, timestamps keep increasing).
+        self._source_factory = source_factory or (lambda spec: core.open_source(spec, loop=self.loop_video))
         self._image_loader = image_loader or core.load_image
         self.pace_video = pace_video
         self.loop_video = loop_video
@@ -261,9 +268,9 @@ class AnalysisWorker(QObject):
         self._seq = 0
         # pipeline state (only touched on the worker thread)
         self._classifier: Any = None
-        self._settings: dict[str, Any] = {"haar": core.LIVE_HAAR, "hog": core.LIVE_HOG}
-        self._detector = "haar"
-        self._compare = False
+        self._settings: dict[str, Any] = {k: core.preset(k, "live") for k in core.kind_names()}
+        self._detector = core.kind_names()[0]
+        self._compare: tuple[str, ...] = ()      # the kinds compared; () = one detector
         self._pipelines: dict[str, Any] = {}
         # source state
         self._request: SourceRequest | None = None
@@ -300,8 +307,9 @@ class AnalysisWorker(QObject):
     def set_detector_settings(self, kind: str, settings: Any) -> None:
         self._post("settings", kind, settings)
 
-    def set_compare(self, on: bool) -> None:
-        self._post("compare", bool(on))
+    def set_compare(self, kinds: list[str] | tuple[str, ...]) -> None:
+        """Run these detectors side by side (two or more); anything shorter turns compare mode off."""
+        self._post("compare", tuple(kinds))
 
     def step_photo(self, delta: int) -> None:
         self._post("step", int(delta))
@@ -375,7 +383,7 @@ class AnalysisWorker(QObject):
                     self._pipelines[kind].set_detector(settings)
                 self._photo_dirty = True
             elif name == "compare":
-                self._compare = args[0]
+                self._compare = args[0] if len(args[0]) >= 2 else ()
                 self._photo_dirty = True
             elif name == "step":
                 if self._source_kind == "photos" and self._request is not None:
@@ -389,6 +397,18 @@ class AnalysisWorker(QObject):
             pipe = core.Pipeline(self._classifier, self._settings[kind])
             self._pipelines[kind] = pipe
         return pipe
+
+    def _drop_detector(self, kind: str, error: str) -> None:
+        """`kind` cannot run here: forget it, use the fallback instead, and say so."""
+        self._pipelines.pop(kind, None)
+        fallback = next((k for k in (FALLBACK_DETECTOR, *core.kind_names()) if k != kind and k in self._settings), kind)
+        if self._detector == kind:
+            self._detector = fallback
+        if kind in self._compare:
+            self._compare = tuple(k for k in self._compare if k != kind)
+            if len(self._compare) < 2:
+                self._compare = ()
+        self.detector_failed.emit(kind, fallback, error)
 
     def _emit_state(self, code: str, error: str = "", **detail: Any) -> None:
         name = self._request.label if self._request is not None else ""
@@ -520,13 +540,15 @@ class AnalysisWorker(QObject):
         panels: list[Panel] = []
         timings: dict[str, float] = {"grab": grab_ms, "detect": 0.0, "classify": 0.0}
         if self._classifier is not None:
-            kinds = DETECTORS if self._compare else (self._detector,)
-            for det in kinds:
-                result = self._pipeline(det).analyze(image, timestamp)
+            for det in self._compare or (self._detector,):
+                try:
+                    result = self._pipeline(det).analyze(image, timestamp)
+                except core.DetectorError as exc:       # a model file missing or damaged
+                    self._drop_detector(det, str(exc))
+                    continue
                 panels.append(Panel(det, result))
                 tm = result.timings_ms
-                if self._compare:
-                    timings[f"detect_{det}"] = float(tm.get("detect", 0.0))
+                timings[f"detect_{det}"] = float(tm.get("detect", 0.0))
                 timings["detect"] += float(tm.get("detect", 0.0))
                 timings["classify"] += float(tm.get("classify", 0.0)) + float(tm.get("crop", 0.0))
                 timings["pipeline"] = timings.get("pipeline", 0.0) + float(tm.get("total", 0.0))

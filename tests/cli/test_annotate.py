@@ -13,7 +13,7 @@ from PIL import Image
 
 from kise_desktop.core.classifier import EmotionClassifier
 from kise_desktop.core.pipeline import Pipeline
-from kise_desktop.core.presets import PHOTO_HAAR, PHOTO_HOG
+from kise_desktop.core.presets import PHOTO_HAAR, PHOTO_YUNET
 from kise_desktop.core.sources import load_image
 from kise_desktop.emotions import EMOTION_KEYS
 
@@ -30,9 +30,9 @@ def test_json_matches_what_the_pipeline_returns(run_kise, model_args, any_model,
     code, _, err = run_kise("annotate", *paths, "-o", tmp_path, "--lang", "en", *model_args)
     assert code == 0, err
     report = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert report["detectors"][0]["kind"] == "hog" and report["schema_version"] == 1 and report["errors"] == []
+    assert report["detectors"][0]["kind"] == "yunet" and report["schema_version"] == 1 and report["errors"] == []
 
-    pipeline = Pipeline(EmotionClassifier(*any_model), PHOTO_HOG, smoothing=0.0)
+    pipeline = Pipeline(EmotionClassifier(*any_model), PHOTO_YUNET, smoothing=0.0)
     assert [Path(i["file"]).name for i in report["images"]] == list(PHOTOS)
     for entry, path in zip(report["images"], paths):
         pipeline.reset_tracks()

@@ -13,7 +13,7 @@ import pytest
 
 from kise_desktop.core.classifier import EmotionClassifier
 from kise_desktop.core.pipeline import Pipeline
-from kise_desktop.core.presets import LIVE_HAAR
+from kise_desktop.core.presets import LIVE_YUNET
 from kise_desktop.core.sources import open_source
 from kise_desktop.paths import REPO_DIR
 
@@ -47,7 +47,7 @@ def test_video_gives_one_csv_row_per_face_per_frame(run_kise, model_args, any_mo
         rows = list(csv.DictReader(fh))
 
     # What the same pipeline sees in the same decoded frames.
-    pipeline = Pipeline(EmotionClassifier(*any_model), LIVE_HAAR)
+    pipeline = Pipeline(EmotionClassifier(*any_model), LIVE_YUNET)
     with open_source(clip) as source:
         expected = [pipeline.analyze(f.image_bgr, f.timestamp) for f in source]
     assert len(expected) == 2 * FRAMES_EACH
@@ -95,21 +95,42 @@ def test_video_input_errors(run_kise, model_args, dlib_faces_dir, tmp_path, case
 
 
 def test_bench_writes_table_json_and_chart(run_kise, model_args, shared_data, tmp_path):
-    code, out, err = run_kise("bench", "--data", shared_data, "--configs", "seed-haar,live-haar",
-                              "--sizes", "640x480", "--repeats", "1", "-o", tmp_path, *model_args)
+    clip = shared_data / "videos" / "d19.mp4"
+    if not clip.is_file():
+        pytest.skip(f"{clip} is absent")
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / clip.name).symlink_to(clip)          # one short real clip
+    code, out, err = run_kise("bench", "--data", shared_data, "--configs", "live-yunet,live-haar",
+                              "--sizes", "640x480", "--repeats", "1", "--videos", videos, "--video-frames", "12",
+                              "-o", tmp_path / "out", *model_args)
     assert code == 0, err
-    assert "live-haar" in out and "seed-haar" in out and "recall" in out
-    report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    assert "live-haar" in out and "live-yunet" in out and "recall" in out
+    report = json.loads((tmp_path / "out" / "bench.json").read_text(encoding="utf-8"))
     rows = {r["config"]: r for r in report["detectors"]}
-    assert set(rows) == {"seed-haar", "live-haar"} and report["faces"] == 43
+    assert set(rows) == {"live-yunet", "live-haar"} and report["faces"] == 43
     for row in rows.values():
         assert row["size"] == "640x480" and row["total_ms_median"] >= row["detect_ms_median"] > 0
         assert 0 < row["recall"] <= 1 and 0 < row["precision"] <= 1 and row["smallest_found"] > 0
-    assert "live-haar_vs_seed-haar" in report["ratios"]
-    assert set(report["smallest_face_640x480"]) == {"seed-haar", "live-haar"}
+    assert {"live-yunet_vs_live-haar_detect_ms", "live-yunet_vs_live-haar_fps"} <= set(report["ratios"])
+    assert set(report["smallest_face_640x480"]) == {"live-yunet", "live-haar"}
     assert "smallest face found reliably" in out
+    # the video section: each live preset on the clip, every frame counted
+    assert {(v["clip"], v["config"]) for v in report["videos"]} == {("d19.mp4", "live-yunet"), ("d19.mp4", "live-haar")}
+    for v in report["videos"]:
+        assert v["frames"] == 12 and v["frame_size"] == "480x480" and 0 <= v["face_share"] <= 1
+        assert v["total_ms_p90"] >= v["total_ms_median"] >= v["detect_ms_median"] > 0
+    budgets = {b["name"]: b for b in report["budgets"]}
+    assert "live-yunet frames with a face, d19.mp4" in budgets
+    assert all(("PASS  " if b["passed"] else "MISS  ") + b["name"] in out for b in budgets.values())
     assert all(t["ms_per_face_batch8"] > 0 for t in report["classifiers"].values())
-    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "out" / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_with_an_empty_video_folder_is_a_clear_error(run_kise, model_args, shared_data, tmp_path):
+    code, _, err = run_kise("bench", "--data", shared_data, "--configs", "live-haar", "--videos", tmp_path,
+                            *model_args)
+    assert code == 1 and len(error_lines(err)) == 1 and str(tmp_path) in error_lines(err)[0]
 
 
 def test_bench_without_data_is_a_clear_error(run_kise, model_args, tmp_path):

@@ -55,3 +55,33 @@ def test_face_size_sweep_shows_what_each_live_default_can_see(annotated_photos):
     # upsampling needs ~50-80 px (measured: 44 and 56).
     assert haar is not None and 36 <= haar <= 52
     assert hog is not None and 44 <= hog <= 80
+
+
+def test_budgets_compare_yunet_with_haar_and_hog_from_the_same_rows():
+    from kise_desktop.core.bench import VideoRow, check_budgets, yunet_ratios
+
+    def row(config: str, size: str, detect: float, total: float, recall: float, precision: float) -> DetectorRow:
+        return DetectorRow(config, "", size, detect, detect, total, total, 1000 / total, recall, precision, 43,
+                           40, None)
+
+    rows = [row("live-haar", "640x480", 20, 25, 0.6, 1.0), row("live-yunet", "640x480", 5, 10, 1.0, 0.97),
+            row("photo-hog", "native", 80, 84, 1.0, 1.0), row("photo-yunet", "native", 24, 28, 1.0, 1.0)]
+    ratios = yunet_ratios(rows)
+    assert ratios["live-yunet_vs_live-haar_detect_ms"] == pytest.approx(0.25)
+    assert ratios["live-yunet_vs_live-haar_fps"] == pytest.approx(2.5)
+    assert ratios["photo-yunet_vs_photo-hog_detect_ms_native"] == pytest.approx(0.3)
+    clip = VideoRow("d19.mp4", "live-yunet", "", 100, "480x480", 30.0, 0.98, 8, 9, 9, 10)
+    verdicts = {b.name: b.passed for b in check_budgets(rows, [clip])}
+    assert verdicts["live-yunet / live-haar detection ms at 640x480"] is True
+    assert verdicts["photo-yunet / photo-hog detection ms per photo (native)"] is False    # 0.3 > 0.25
+    assert verdicts["live-yunet frames with a face, d19.mp4"] is False                     # 98% < 99%
+    assert all(line.startswith(("PASS", "MISS")) for line in (b.line() for b in check_budgets(rows, [clip])))
+
+
+def test_default_configs_and_video_configs_come_from_the_registry():
+    from kise_desktop.core.bench import DEFAULT_CONFIGS, live_configs
+    from kise_desktop.core.detectors import kind_names
+
+    assert {"live-yunet", "photo-yunet", "live-haar", "photo-hog"} <= set(DEFAULT_CONFIGS)
+    assert set(live_configs()) == {f"live-{k}" for k in kind_names()}
+    assert set(live_configs(("live-yunet", "photo-hog"))) == {"live-yunet"}

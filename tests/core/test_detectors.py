@@ -14,7 +14,7 @@ from kise_desktop.core.bench import MatchCounts, letterbox, map_box
 from kise_desktop.core.detectors import Detector, HaarDetector, HogDetector, make_detector
 from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG, SEED_HAAR, SEED_HOG
 from kise_desktop.core.sources import load_image
-from kise_desktop.core.types import HaarSettings, HogSettings
+from kise_desktop.core.detectors import HaarSettings, HogSettings
 import cv2
 
 
@@ -26,7 +26,7 @@ def score(detector: Detector, photos, size: tuple[int, int] | None = None) -> Ma
         if size:
             gray, scale, offset = letterbox(gray, size)
             truths = [map_box(b, scale, offset) for b in truths]
-        counts.add(detector.detect(gray), truths)
+        counts.add([d.box for d in detector.detect(gray)], truths)
     return counts
 
 
@@ -76,7 +76,7 @@ def test_downscaled_detection_maps_boxes_back_to_the_full_frame(annotated_photos
     for detector in (HogDetector(HogSettings(upsample=0, detect_width=500)),
                      HaarDetector(HaarSettings(1.1, 4, 20, detect_width=500))):
         counts = MatchCounts()
-        boxes = detector.detect(gray)
+        boxes = [d.box for d in detector.detect(gray)]
         counts.add(boxes, truths)
         assert counts.recall >= 2 / 3, (type(detector).__name__, boxes, truths)
         for x, y, w, h in boxes:
@@ -103,9 +103,13 @@ def test_make_detector_dispatches_on_settings_type():
         make_detector("haar")  # type: ignore[arg-type]
 
 
-def test_detectors_reject_colour_frames(group_photo):
-    with pytest.raises(ValueError, match="grayscale"):
-        HaarDetector().detect(group_photo)
+def test_gray_detectors_give_the_same_faces_on_the_colour_frame(group_photo):
+    """Haar and HOG read gray: given BGR they convert it themselves, to the same answer."""
+    gray = cv2.cvtColor(group_photo, cv2.COLOR_BGR2GRAY)
+    for detector in (HaarDetector(PHOTO_HAAR), HogDetector(LIVE_HOG)):
+        found = detector.detect(gray)
+        assert found and detector.detect(group_photo) == found
+        assert all(d.score is None and d.landmarks is None for d in found)
 
 
 def test_no_faces_in_a_blank_frame():

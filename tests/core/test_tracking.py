@@ -1,4 +1,4 @@
-"""Stable ids across frames and exponential smoothing per track."""
+"""Stable ids across frames and smoothing per track (labels: test_labels.py)."""
 from __future__ import annotations
 
 import cv2
@@ -43,58 +43,58 @@ def test_ids_stay_with_faces_of_a_real_photo_shifted_by_a_few_pixels(classifier,
             assert nearest == face.track_id and iou(face.box, moved[nearest]) >= 0.5
 
 
-def test_smoothing_is_an_exponential_moving_average():
+def test_a_bare_number_is_the_old_per_frame_exponential_moving_average():
     tracker = IoUTracker(smoothing=0.6)
     box = (100, 100, 50, 50)
-    [(tid, s1)] = tracker.update([box], one_hot(0)[None])
+    [(tid, s1, _, _)] = tracker.update([box], one_hot(0)[None])
     np.testing.assert_allclose(s1, one_hot(0))
-    [(tid2, s2)] = tracker.update([(102, 101, 50, 50)], one_hot(1)[None])
+    [(tid2, s2, _, _)] = tracker.update([(102, 101, 50, 50)], one_hot(1)[None])
     assert tid2 == tid
     np.testing.assert_allclose(s2, 0.6 * one_hot(0) + 0.4 * one_hot(1), atol=1e-6)
     # The label does not flip on one odd frame...
     assert int(np.argmax(s2)) == 0
     # ...but follows a lasting change.
     for _ in range(3):
-        [(_, s)] = tracker.update([box], one_hot(1)[None])
+        [(_, s, _, _)] = tracker.update([box], one_hot(1)[None])
     assert int(np.argmax(s)) == 1
 
 
 def test_no_smoothing_returns_each_frame_as_it_is():
     tracker = IoUTracker(smoothing=0.0)
     tracker.update([(0, 0, 10, 10)], one_hot(2)[None])
-    [(_, s)] = tracker.update([(0, 0, 10, 10)], one_hot(5)[None])
+    [(_, s, _, _)] = tracker.update([(0, 0, 10, 10)], one_hot(5)[None])
     np.testing.assert_allclose(s, one_hot(5))
 
 
 def test_new_faces_get_new_ids_and_lost_tracks_retire():
     tracker = IoUTracker(smoothing=0.5, max_missed=2)
     a, b = (0, 0, 50, 50), (200, 0, 50, 50)
-    ids = [t for t, _ in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
+    ids = [t.track_id for t in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
     assert len(set(ids)) == 2
     # b disappears for two frames (a detector blink) and comes back: same id.
     tracker.update([a], one_hot(0)[None])
     tracker.update([a], one_hot(0)[None])
-    back = [t for t, _ in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
+    back = [t.track_id for t in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
     assert back == ids
     # Gone for longer than max_missed: a new id, never a reused one.
     for _ in range(4):
         tracker.update([a], one_hot(0)[None])
-    again = [t for t, _ in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
+    again = [t.track_id for t in tracker.update([a, b], np.stack([one_hot(0), one_hot(1)]))]
     assert again[0] == ids[0] and again[1] not in ids
 
 
 def test_two_faces_never_share_a_track():
     tracker = IoUTracker()
     tracker.update([(0, 0, 50, 50)], one_hot(0)[None])
-    ids = [t for t, _ in tracker.update([(2, 0, 50, 50), (5, 2, 50, 50)], np.stack([one_hot(0)] * 2))]
+    ids = [t.track_id for t in tracker.update([(2, 0, 50, 50), (5, 2, 50, 50)], np.stack([one_hot(0)] * 2))]
     assert len(set(ids)) == 2
 
 
 def test_reset_forgets_tracks():
     tracker = IoUTracker()
-    [(first, _)] = tracker.update([(0, 0, 50, 50)], one_hot(0)[None])
+    [(first, *_)] = tracker.update([(0, 0, 50, 50)], one_hot(0)[None])
     tracker.reset()
-    [(second, s)] = tracker.update([(0, 0, 50, 50)], one_hot(3)[None])
+    [(second, s, *_)] = tracker.update([(0, 0, 50, 50)], one_hot(3)[None])
     assert second != first
     np.testing.assert_allclose(s, one_hot(3))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_fakes import GROUP_PHOTO, CameraFactory
+from gui_fakes import CENTRE_KIND, GROUP_PHOTO, CameraFactory
 
 from kise_desktop.paths import MODELS_DIR
 
@@ -23,6 +23,15 @@ def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
     return QSettings(str(tmp_path / "kise-settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def fourth_kind():
+    """A toy detector kind registered for one test (and removed after it)."""
+    from kise_desktop.core.detectors import register, unregister
+
+    yield register(CENTRE_KIND)
+    unregister(CENTRE_KIND.name)
 
 
 @pytest.fixture

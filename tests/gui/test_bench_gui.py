@@ -16,7 +16,7 @@ from kise_desktop.paths import REPO_DIR
 
 
 @pytest.mark.slow
-def test_bench_gui_measures_displayed_fps_latency_and_memory(tmp_path, dlib_faces_dir, model_files):
+def test_bench_gui_measures_displayed_fps_cpu_latency_and_memory(tmp_path, dlib_faces_dir, model_files):
     video = tmp_path / "demo.avi"
     made = subprocess.run([sys.executable, str(REPO_DIR / "scripts" / "make_demo_video.py"), str(video),
                            "--photos", str(dlib_faces_dir), "--only", "2008_001322.jpg", "2009_004587.jpg",
@@ -26,7 +26,7 @@ def test_bench_gui_measures_displayed_fps_latency_and_memory(tmp_path, dlib_face
     model, sidecar = model_files
     # the reference the figures are also compared with: a (short) real `kise bench` run
     ref = subprocess.run([sys.executable, "-m", "kise_desktop.cli", "bench", "--configs", "live-haar",
-                          "--sizes", "640x480", "--repeats", "1", "--no-seed", "--model", str(model),
+                          "--sizes", "640x480", "--repeats", "1", "--no-seed", "--no-videos", "--model", str(model),
                           *(["--sidecar", str(sidecar)] if sidecar else []), "-o", str(tmp_path / "kb")],
                          capture_output=True, text=True, cwd=REPO_DIR, timeout=180)
     assert ref.returncode == 0, ref.stderr[-2000:]
@@ -45,5 +45,7 @@ def test_bench_gui_measures_displayed_fps_latency_and_memory(tmp_path, dlib_face
     assert row["rss_start_mb"] > 50 and row["rss_end_mb"] > 50
     assert set(row["per_frame_ms"]) >= {"worker_analyze", "gui_paint", "gui_thread_cpu"}
     assert row["per_frame_ms"]["gui_paint"] > 0                          # the window really painted
+    assert row["cpu_one_core"] > 0 and "app CPU" in run.stdout           # process CPU s per wall s was read
+    assert row["detectors_ran"] == ["haar"]                              # the packets came from the asked kind
     assert row["kise_bench_fps"] > 0                                     # read from the real kise bench run
     assert row["displayed_vs_kise_bench"] == pytest.approx(row["displayed_fps"] / row["kise_bench_fps"])

@@ -114,3 +114,21 @@ def test_display_converter_matches_a_plain_opencv_conversion(dlib_faces_dir):
             got = np.frombuffer(qimage.constBits(), np.uint8).reshape(size[1], qimage.bytesPerLine())
             np.testing.assert_array_equal(got[:, : size[0] * 4].reshape(size[1], size[0], 4)[..., :3],
                                           expected[..., :3])
+
+
+def test_detector_flags_come_from_the_registry(capsys):
+    import pytest
+
+    from kise_desktop.core.detectors import kind_names
+    from kise_desktop.gui.app import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).compare is None
+    assert parser.parse_args(["--compare"]).compare == list(kind_names())
+    assert parser.parse_args(["--compare", "yunet,haar"]).compare == ["yunet", "haar"]
+    assert parser.parse_args(["--detector", "yunet"]).detector == "yunet"
+    for bad in (["--compare", "yunet,nosuch"], ["--compare", "yunet"], ["--detector", "nosuch"]):
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args(bad)
+        assert exit_info.value.code == 2
+    assert "nosuch" in capsys.readouterr().err

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 
 from kise_desktop.emotions import EMOTIONS
@@ -15,7 +16,7 @@ from kise_desktop.gui.i18n import tr
 
 from gui_fakes import GROUP_PHOTO, annotated_boxes, iou, place_on_canvas
 
-from kise_desktop.core.presets import LIVE_HAAR, PHOTO_HAAR, PHOTO_HOG
+from kise_desktop.core.detectors import kind_names, preset
 from kise_desktop.core.sources import load_image
 
 WAIT = 20000  # ms; generous: the machine may be busy (these are not timing tests)
@@ -61,28 +62,66 @@ def test_detector_toggle_takes_effect_without_restarting_the_source(qtbot, make_
     win.open_source(0)
     wait_for_faces(qtbot, win, "haar")
     camera = win.factory.cameras[0]
-    win.controls.hog_radio.setChecked(True)
+    win.controls.radios["hog"].setChecked(True)
     wait_for_faces(qtbot, win, "hog")
     assert len(win.factory.calls) == 1 and not camera.closed.is_set()
     before = camera.delivered
     qtbot.waitUntil(lambda: camera.delivered > before + 2, timeout=WAIT)
     # settings changes reach the running pipeline too: a huge min size finds nothing
-    win.controls.haar_radio.setChecked(True)
-    win.controls.min_size_spin.setValue(300)
+    win.controls.radios["haar"].setChecked(True)
+    win.controls.forms["haar"].widgets["min_size"].setValue(300)
     qtbot.waitUntil(lambda: win.last_packet.panels[0].detector == "haar"
                     and not win.last_packet.panels[0].result.faces, timeout=WAIT)
     assert len(win.factory.calls) == 1
 
 
-def test_compare_mode_runs_both_detectors_on_the_same_frame(qtbot, make_window):
+def test_compare_mode_runs_the_ticked_detectors_on_the_same_frame(qtbot, make_window):
     win = make_window()
     win.open_source(0)
+    win.controls.compare_checks["hog"].setChecked(False)
     win.controls.compare_box.setChecked(True)
     packet = wait_for_faces(qtbot, win, n_panels=2)
-    assert [p.detector for p in packet.panels] == ["haar", "hog"]
+    assert [p.detector for p in packet.panels] == ["haar", "yunet"]
     assert packet.panels[0].result.timestamp == packet.panels[1].result.timestamp
-    assert "detect_haar" in packet.timings_ms and "detect_hog" in packet.timings_ms
+    assert "detect_haar" in packet.timings_ms and "detect_yunet" in packet.timings_ms
     qtbot.waitUntil(lambda: len(win.view._layout) == 2, timeout=WAIT)
+    # one detector ticked is not a comparison: back to the chosen detector alone
+    win.controls.compare_checks["yunet"].setChecked(False)
+    wait_for_faces(qtbot, win, "haar")
+
+
+def test_three_way_compare_selects_the_clicked_face_in_its_own_panel(qtbot, make_window):
+    win = make_window()
+    win.open_source(0)
+    win.controls.compare_box.setChecked(True)          # all three ticked by default
+    packet = wait_for_faces(qtbot, win, n_panels=3)
+    assert [p.detector for p in packet.panels] == list(kind_names())
+    qtbot.waitUntil(lambda: len(win.view._layout) == 3 and win.view.faces_shown() > 0, timeout=WAIT)
+    # the panels do not overlap, and each caption shows the status bar's time for its detector
+    rects = [r for r, _ in win.view._layout]
+    assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    win._update_perf()
+    for kind, ms in win.view.detect_ms.items():
+        assert f"{ms:.1f}" in win.stage_label.text()
+    # Track ids are per panel: every panel has a face #1 here. Click the smallest face of the last panel.
+    last = len(win.view._panels) - 1
+    rect, scale = win.view._layout[last]
+    panel = win.view._panels[last]
+    face = min(panel.result.faces, key=lambda f: f.box[2] * f.box[3])
+    x, y, w, h = face.box
+    pos = QPointF(rect.left() + (x + w / 2) * scale, rect.top() + (y + h / 2) * scale)
+    assert win.view.face_at(pos) == (panel.detector, face.track_id)
+    qtbot.mouseClick(win.view, Qt.MouseButton.LeftButton, pos=pos.toPoint())
+    assert win.selected_face == (panel.detector, face.track_id)
+    qtbot.waitUntil(lambda: win._history_face_key == (panel.detector, face.track_id), timeout=WAIT)
+    # the history reads that panel's face, not the first panel's face with the same number
+    key, followed = win._history_face(win.last_packet.panels)
+    assert key == (panel.detector, face.track_id)
+    own = [f for p in win.last_packet.panels if p.detector == panel.detector for f in p.result.faces]
+    assert any(f is followed for f in own)
+    others = [f for p in win.last_packet.panels[:last] for f in p.result.faces if f.track_id == face.track_id]
+    assert all(f is not followed for f in others)
+    assert tr("history_face_of", "en", id=face.track_id, det="YuNet") in win.history_title.text()
 
 
 def test_history_plot_receives_points(qtbot, make_window):
@@ -94,7 +133,7 @@ def test_history_plot_receives_points(qtbot, make_window):
     t, v = win.history.buffer.ordered()
     assert np.all(np.diff(t) >= 0)
     assert np.isfinite(v[-1]).all() and abs(float(v[-1].sum()) - 1.0) < 1e-3
-    assert win.history_title.text().endswith(tr("history_face", "en", id=win._history_track))
+    assert win.history_title.text().endswith(tr("history_face", "en", id=win._history_face_key[1]))
 
 
 def test_clicking_a_face_selects_it_for_the_history(qtbot, make_window):
@@ -106,10 +145,12 @@ def test_clicking_a_face_selects_it_for_the_history(qtbot, make_window):
     face = min(win.view._panels[0].result.faces, key=lambda f: f.box[2] * f.box[3])
     x, y, w, h = face.box
     pos = QPointF(rect.left() + (x + w / 2) * scale, rect.top() + (y + h / 2) * scale)
-    assert win.view.track_at(pos) == face.track_id
-    win.view.face_clicked.emit(win.view.track_at(pos))
-    assert win.selected_track == face.track_id
-    qtbot.waitUntil(lambda: win._history_track == face.track_id, timeout=WAIT)
+    assert win.view.face_at(pos) == ("haar", face.track_id)
+    win.view.face_clicked.emit(*win.view.face_at(pos))
+    assert win.selected_face == ("haar", face.track_id)
+    qtbot.waitUntil(lambda: win._history_face_key == ("haar", face.track_id), timeout=WAIT)
+    win.view.face_clicked.emit("", -1)                   # a click beside the faces: back to the main face
+    assert win.selected_face is None
 
 
 def test_camera_failing_mid_stream_shows_a_message_and_stays_responsive(qtbot, make_window):
@@ -173,7 +214,9 @@ def test_switching_language_changes_labels(qtbot, make_window):
     win.lang_combo.setCurrentIndex(win.lang_combo.findData("ko"))
     assert win.lang == "ko" and win.windowTitle() == tr("app_title", "ko")
     assert win.history.legend_names() == [e.ko for e in EMOTIONS]
-    assert win.controls.compare_box.text() == "Haar와 HOG 비교"
+    assert win.controls.compare_box.text() == "검출기 비교"
+    assert win.controls.forms["haar"].widgets["min_size"].toolTip()            # the field's help text
+    assert win.controls.forms["haar"]._labels["scale_factor"].text() == "배율"   # the field's Korean label
     assert win.open_video_btn.text() == "동영상 열기..."
     assert win.view.lang == "ko"
     assert win.lang_actions["ko"].isChecked()
@@ -185,7 +228,7 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
     assert win.photo_box.isVisible()
     # photos get their own detector settings (the core's photo presets), live video keeps its own
-    assert win.controls.haar_settings() == PHOTO_HAAR and win.controls.hog_settings() == PHOTO_HOG
+    assert win.controls.all_settings() == {k: preset(k, "photo") for k in kind_names()}
     first = win.last_packet
     qtbot.waitUntil(lambda: win.plot_stack.currentIndex() == 1, timeout=WAIT)
     assert abs(float(win.bars.heights.sum()) - 1.0) < 1e-3   # the main face's probabilities as bars
@@ -204,7 +247,7 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     assert len(faces) == len(win.last_packet.panels[0].result.faces) > 0
     assert {f["label"] for f in faces} <= {e.key for e in EMOTIONS}
     win.open_source(0)
-    assert win.controls.haar_settings() == LIVE_HAAR
+    assert win.controls.all_settings() == {k: preset(k, "live") for k in kind_names()}
     qtbot.waitUntil(lambda: win.last_packet.kind == "camera", timeout=WAIT)
     assert win.plot_stack.currentIndex() == 0
 
@@ -249,17 +292,33 @@ def test_model_switch_and_a_bad_model(qtbot, make_window, seed_model, tmp_path):
 
 
 def test_settings_are_remembered(qtbot, make_window, settings):
+    first = make_window(lang="en", detector=None)
+    assert first.controls.detector == "yunet"            # the default on a fresh settings file
+    first.close()
     win = make_window(lang="en", detector="hog")
-    win.controls.scale_spin.setValue(1.35)
+    forms = win.controls.forms
+    forms["haar"].widgets["scale_factor"].setValue(1.35)
+    forms["yunet"].widgets["score_threshold"].setValue(0.55)
+    forms["yunet"].widgets["model"].setCurrentIndex(forms["yunet"].widgets["model"].findData("n"))
+    forms["yunet"].widgets["enlarge"].setChecked(True)
+    forms["hog"].widgets["detect_width"].setCurrentIndex(forms["hog"].widgets["detect_width"].findData(0))
+    win.controls.compare_checks["haar"].setChecked(False)
     win.controls.compare_box.setChecked(True)
     win.set_language("ko")
     win.resize(1000, 700)
     win.close()
     assert not win.thread.isRunning()
+    assert settings.value("live/yunet/score_threshold") is not None       # per mode/kind/field
     again = make_window(lang=None, detector=None)
     assert again.lang == "ko" and again.controls.detector == "hog"
-    assert again.controls.haar_settings().scale_factor == pytest.approx(1.35)
-    assert again.controls.compare_box.isChecked()
+    live = again.controls.all_settings()
+    assert live["haar"].scale_factor == pytest.approx(1.35)
+    assert live["yunet"] == dataclasses.replace(preset("yunet", "live"), score_threshold=0.55, model="n",
+                                                enlarge=True)
+    assert live["hog"].detect_width is None and live["hog"].upsample == preset("hog", "live").upsample
+    assert again.controls.compare_box.isChecked() and again.controls.compared == ["hog", "yunet"]
+    # photos kept their own presets (nothing was changed there)
+    assert again._mode_values["photo"] == {k: preset(k, "photo") for k in kind_names()}
     assert (again.width(), again.height()) == (1100, 760)   # make_window resizes; geometry was restored first
     assert settings.value("lang") == "ko"
     assert settings.value("model_path") == str(again.classifier.model_path)
@@ -316,3 +375,79 @@ def test_dropping_files_opens_them(qtbot, make_window, dlib_faces_dir):
     win.dropEvent(event)
     qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
     assert win.last_packet.count == 2 and win.last_packet.name == paths[0].name
+
+
+def test_the_registry_drives_the_detector_forms(qtbot, fourth_kind, make_window):
+    """A fourth kind registered in the core gets a chooser entry and a form, with no GUI code."""
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
+
+    win = make_window(lang="en")
+    controls = win.controls
+    assert list(controls.radios) == list(kind_names()) and "centre" in controls.radios
+    assert controls.radios["centre"].text() == "Centre box (toy)"
+    form = controls.forms["centre"]
+    spin = form.widgets["fraction"]
+    assert isinstance(spin, QDoubleSpinBox) and (spin.minimum(), spin.maximum(), spin.decimals()) == (0.1, 1.0, 1)
+    assert isinstance(form.widgets["margin"], QSpinBox) and form.widgets["margin"].maximum() == 9
+    assert isinstance(form.widgets["shape"], QComboBox) and form.widgets["shape"].count() == 2
+    assert isinstance(form.widgets["mirrored"], QCheckBox)
+    assert form.title() == "Centre box (toy)" and form._labels["fraction"].text() == "Box size"
+    win.set_language("ko")
+    assert form._labels["fraction"].text() == "상자 크기" and controls.radios["centre"].text() == "가운데 상자 (장난감)"
+    # choosing it runs it: one face in the middle of the 640x480 frame, of the form's size
+    win.open_source(0)
+    controls.radios["centre"].setChecked(True)
+    assert form.isVisible() and not controls.forms["haar"].isVisible()
+    packet = wait_for_faces(qtbot, win, "centre")
+    assert [f.box for f in packet.panels[0].result.faces] == [(200, 120, 240, 240)]    # half of 480
+    spin.setValue(0.2)
+    qtbot.waitUntil(lambda: [f.box for f in win.last_packet.panels[0].result.faces] == [(272, 192, 96, 96)],
+                    timeout=WAIT)
+    # the Defaults button restores its live preset; photos switch it to its photo preset
+    controls.defaults_btn.click()
+    assert controls.settings("centre") == preset("centre", "live")
+    win.close()
+    assert win.settings.value("live/centre/fraction") is not None
+
+
+def test_a_corrupt_yunet_model_falls_back_to_haar_and_keeps_running(qtbot, make_window, tmp_path, monkeypatch):
+    from kise_desktop.core.detectors import yunet
+
+    broken = tmp_path / "models"
+    broken.mkdir()
+    for name in yunet.YUNET_MODEL_FILES.values():
+        (broken / name).write_bytes(b"not an onnx file" * 100)
+    monkeypatch.setattr(yunet, "MODELS_DIR", broken)
+    win = make_window(detector="yunet")
+    assert win.controls.detector == "yunet"
+    win.open_source(0)
+    packet = wait_for_faces(qtbot, win, "haar")                # the next frames come from Haar
+    assert win.controls.detector == "haar" and packet.panels[0].detector == "haar"
+    assert "face_detection_yunet_2023mar.onnx" in win.detector_error and "Haar" in win.detector_error
+    assert win._detector_box is not None and win._detector_box.isVisible()
+    assert "face_detection_yunet_2023mar.onnx" in win._detector_box.text()
+    seen = win.packets_shown
+    qtbot.waitUntil(lambda: win.packets_shown > seen + 3, timeout=WAIT)   # and it keeps running
+    assert win.thread.isRunning()
+    # compare mode with the broken YuNet ticked: it is unticked, the other two still run
+    win.controls.compare_box.setChecked(True)
+    qtbot.waitUntil(lambda: [p.detector for p in win.last_packet.panels] == ["haar", "hog"], timeout=WAIT)
+    assert not win.controls.compare_checks["yunet"].isChecked()
+
+
+def test_yunet_landmarks_are_drawn_as_dots(qtbot, make_window):
+    from kise_desktop.gui.video_view import LANDMARK_RGB
+
+    win = make_window(detector="yunet")
+    win.open_source(0)
+    packet = wait_for_faces(qtbot, win, "yunet")
+    assert all(f.landmarks is not None and f.landmarks.shape == (5, 2) for f in packet.panels[0].result.faces)
+    qtbot.waitUntil(lambda: win.view.faces_shown() > 0 and bool(win.view._layout), timeout=WAIT)
+    image = win.view.grab().toImage()
+    rect, scale = win.view._layout[0]
+    face = max(win.view._panels[0].result.faces, key=lambda f: f.box[2])
+    hits = 0
+    for x, y in face.landmarks:
+        c = image.pixelColor(int(rect.left() + x * scale), int(rect.top() + y * scale))
+        hits += abs(c.red() - LANDMARK_RGB[0]) + abs(c.green() - LANDMARK_RGB[1]) + abs(c.blue() - LANDMARK_RGB[2]) < 60
+    assert hits >= 4, hits          # (a label may cover one point)

@@ -75,3 +75,26 @@ def test_each_epoch_uses_every_face_at_most_once(faces):
         order = stream.epoch_order(epoch)[: steps * 64]
         assert len(set(order.tolist())) == steps * 64
     assert not np.array_equal(stream.epoch_order(0), stream.epoch_order(1))
+
+
+DEGRADE = {"blur_sigma": 1.5, "motion_blur_px": 7, "noise_std": 20, "jpeg_quality": 10, "low_light_gain": 0.25,
+           "side_light_depth": 0.75}
+OLD = {"flip": True, "rotation_deg": 10, "zoom": 0.1, "translate": 0.08, "contrast": 0.2, "brightness": 0.1,
+       "erase_prob": 0.2}
+
+
+def test_degradations_off_leave_an_old_configs_batches_unchanged(faces):
+    # degrade_prob 0 (the default) draws nothing, whatever limits are set: old runs resume identically.
+    old = Augmenter(**OLD)(faces[:64], np.random.default_rng(3))
+    with_limits = Augmenter(**OLD, **DEGRADE)(faces[:64], np.random.default_rng(3))
+    np.testing.assert_array_equal(old, with_limits)
+
+
+def test_degradations_hit_about_the_configured_share_and_are_reproducible(faces):
+    aug = Augmenter(flip=False, degrade_prob=0.15, **DEGRADE)
+    out = aug(faces, np.random.default_rng(4))[..., 0]
+    np.testing.assert_array_equal(out, aug(faces, np.random.default_rng(4))[..., 0])
+    changed = np.array([not np.array_equal(o, f) for o, f in zip(out, faces.astype(np.float32))])
+    # Six kinds, each on 15% of faces: 1 - 0.85**6 = 62% of faces touched by at least one.
+    assert 0.5 < changed.mean() < 0.75, changed.mean()
+    assert out.min() >= 0.0 and out.max() <= 255.0

@@ -1,0 +1,90 @@
+"""The detector registry: kinds are data, and the CLI follows them (the GUI forms are tested in tests/gui)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from kise_desktop import cli
+from kise_desktop.core.detectors import (DetectorKind, all_presets, check_settings, describe, get_kind, kind_names,
+                                         kind_of, make_detector, preset, register, settings_from_dict,
+                                         settings_to_dict, unregister)
+from kise_desktop.core.detectors.base import setting
+from kise_desktop.core.types import Detection
+
+
+@dataclass(frozen=True)
+class CentreSettings:
+    """A toy fourth detector: one box in the middle of the frame."""
+    fraction: float = setting(0.5, label={"en": "Box size", "ko": "상자 크기"}, minimum=0.1, maximum=1.0,
+                              step=0.1, decimals=1)
+
+
+class CentreDetector:
+    kind = "centre"
+
+    def __init__(self, settings: CentreSettings) -> None:
+        self.settings = settings
+
+    def detect(self, frame):
+        h, w = frame.shape[:2]
+        side = int(min(h, w) * self.settings.fraction)
+        return [Detection(((w - side) // 2, (h - side) // 2, side, side))]
+
+
+@pytest.fixture
+def fourth_kind():
+    kind = register(DetectorKind(
+        name="centre", display_name={"en": "Centre box", "ko": "가운데 상자"}, settings_class=CentreSettings,
+        factory=CentreDetector, presets={"live": CentreSettings(0.5), "photo": CentreSettings(0.8)},
+        summary={"en": "one box in the middle", "ko": "가운데 상자 하나"}))
+    yield kind
+    unregister("centre")
+
+
+def test_built_in_kinds_and_their_presets():
+    assert kind_names()[:3] == ("haar", "hog", "yunet")
+    names = all_presets()
+    assert {"seed-haar", "seed-hog", "live-yunet", "photo-yunet"} <= set(names)
+    assert "seed-yunet" not in names               # the seed project never had YuNet
+    with pytest.raises(KeyError, match="no 'seed' preset"):
+        preset("yunet", "seed")
+
+
+def test_settings_survive_a_round_trip_through_saved_text():
+    for name in kind_names():
+        for settings in get_kind(name).presets.values():
+            data = settings_to_dict(settings)
+            assert data["kind"] == name
+            as_text = {k: str(v) if v is not None else "0" for k, v in data.items()}   # what QSettings keeps
+            assert settings_from_dict(as_text) == settings
+
+
+def test_bad_saved_values_fall_back_and_ranges_are_checked():
+    live = preset("haar", "live")
+    assert settings_from_dict({"kind": "haar", "scale_factor": "wide", "min_neighbors": "7"}).min_neighbors == 7
+    assert settings_from_dict({"kind": "haar", "scale_factor": "9.0"}) == live        # out of range: the base
+    assert settings_from_dict({"kind": "yunet", "model": "huge"}).model == preset("yunet", "live").model
+    with pytest.raises(ValueError, match="scale_factor"):
+        check_settings(type(live)(scale_factor=0.5))
+
+
+def test_describe_names_every_kind():
+    assert describe(preset("haar", "live")) == "haar 1.2/4 min20 @320"
+    assert describe(preset("hog", "seed")) == "hog up1 @full"
+    assert describe(preset("yunet", "live")).startswith("yunet-2023mar score0.7")
+
+
+def test_a_fourth_kind_is_one_registration_and_the_cli_offers_it(fourth_kind, group_photo, capsys):
+    assert kind_of(CentreSettings()) is fourth_kind
+    assert describe(CentreSettings()) == "centre fraction=0.5"
+    found = make_detector(preset("centre", "live")).detect(np.zeros((100, 200), np.uint8))
+    assert found == [Detection((75, 25, 50, 50))]
+    parser = cli.build_parser()
+    args = parser.parse_args(["annotate", "x.jpg", "--detector", "centre"])
+    assert args.detector == "centre"
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["annotate", "x.jpg", "--detector", "nosuch"])
+    assert exit_info.value.code == 2
+    assert "centre" in capsys.readouterr().err
