@@ -122,6 +122,11 @@ def main() -> int:
         reference_kind = args.detectors.split(",")[0]
         reference = work / f"{reference_kind}-j{args.jobs}"
         base = ["annotate", str(photos), "--detector", reference_kind, "--preset", "photo", *model]
+        if ("resume" in only or "ray" in only) and not reference.is_dir():
+            r = run_kise([*base, "-o", str(reference), "--jobs", str(args.jobs)])   # the uninterrupted reference
+            figures[f"{reference_kind} jobs={args.jobs} (reference)"] = r
+            print(f"reference {reference_kind} jobs={args.jobs}: {r['seconds']:.1f} s, "
+                  f"{args.photos / r['seconds']:.2f} photos/s", flush=True)
         if "resume" in only:
             out = work / "resume"
             killed = run_kise([*base, "-o", str(out), "--jobs", str(args.jobs)],
