@@ -1,4 +1,4 @@
-"""Scrolling plot of one face's smoothed emotion probabilities.
+"""Scrolling plot of one face's emotion probabilities (smoothed, or raw per frame).
 
 Data lives in a fixed-size numpy ring buffer (`RingBuffer`): appending never
 allocates, old samples are overwritten, so the plot costs the same after an
@@ -11,17 +11,24 @@ import time (`scripts/measure_startup.py --importtime`), and nothing is there
 to plot before the first analysed frame. A plot builds itself when it is
 first given data (after that frame is painted), when a caller needs it, or
 `BUILD_WHEN_IDLE_MS` after it is first shown, whichever comes first.
+
+Readability: the legend sits outside the data area (to the right, in as many
+columns as the plot's height needs), lists only the emotions the loaded model
+can output (`set_emotions`), and the probability axis has fixed ticks from 0
+to 1.0 with room for its rotated label.
 """
 from __future__ import annotations
 
 import time
 
 import numpy as np
+from typing import Iterable, Sequence
+
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from kise_desktop.emotions import EMOTIONS, NUM_EMOTIONS
+from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
 
 from .i18n import tr
 
@@ -69,6 +76,41 @@ class RingBuffer:
 # With no source (no frames yet), the empty axes still appear soon after the window.
 BUILD_WHEN_IDLE_MS = 1500
 
+# Probability axis: fixed ticks, 0 and 1.0 included (pyqtgraph's automatic ones skip both ends).
+PROBABILITY_TICKS = [[(0.0, "0"), (0.5, "0.5"), (1.0, "1.0")], [(0.25, "0.25"), (0.75, "0.75")]]
+LEFT_AXIS_WIDTH = 58        # px: tick labels ("0.25") plus the rotated axis label, never clipped
+LEGEND_ROW_PX = 22          # one legend row at 8 pt (measured)
+LEGEND_COLUMN = 3           # plot layout column right of the data area (0 left axis, 1 data, 2 right axis)
+
+
+def emotion_indices(labels: Iterable[str] | None) -> list[int]:
+    """Our emotion indices for a model's output labels (its sidecar "labels"), in our order.
+
+    A 7-class model with "disgust" (disgust+contempt) never outputs contempt, so contempt is
+    left out of its legend. None or unknown labels: all eight."""
+    if labels is None:
+        return list(range(NUM_EMOTIONS))
+    found = sorted({EMOTION_INDEX[k] for k in labels if k in EMOTION_INDEX})
+    return found or list(range(NUM_EMOTIONS))
+
+
+def setup_probability_axis(plot, pg) -> None:
+    """0..1 with ticks at both ends, and a left axis wide enough for its rotated label.
+
+    The horizontal grid lines are plain lines, not the axis' grid: with a grid, pyqtgraph
+    culls tick labels reaching past the axis' ends, which are exactly the 0 and 1.0 ones."""
+    plot.setYRange(0.0, 1.0, padding=0.03)
+    # Room above the "1.0" label, and left of the axis: pyqtgraph puts the rotated label 5 px left of
+    # the axis (its text box has a margin), which clipped the first pixels of its glyphs.
+    plot.getPlotItem().setContentsMargins(6, 8, 4, 0)
+    left = plot.getAxis("left")
+    left.setTicks(PROBABILITY_TICKS)
+    left.setStyle(hideOverlappingLabels=False)
+    left.setWidth(LEFT_AXIS_WIDTH)
+    pen = pg.mkPen(QColor(0, 0, 0, 40), width=1)
+    for value in (0.0, 0.25, 0.5, 0.75, 1.0):
+        plot.addItem(pg.InfiniteLine(pos=value, angle=0, pen=pen, movable=False), ignoreBounds=True)
+
 
 class _BlankPanel(QWidget):
     """White, and says when it has been painted (the window's other widgets are painted in the same pass)."""
@@ -111,7 +153,7 @@ class DeferredPlot(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setYRange(0.0, 1.0, padding=0.02)
+        setup_probability_axis(self.plot, pg)
         self._build(pg)
         self._layout.replaceWidget(self._blank, self.plot)
         self._blank.deleteLater()
@@ -144,7 +186,10 @@ class DeferredPlot(QWidget):
 
 
 class HistoryPlot(DeferredPlot):
-    """One line per emotion (overlay colours), x = seconds before the newest sample."""
+    """One line per emotion (overlay colours), x = seconds before the newest sample.
+
+    Each sample keeps both the smoothed and the raw per-frame probabilities;
+    `set_raw(True)` draws the raw ones (what the classifier said on each frame)."""
 
     MAX_DRAWN = 600   # points per curve actually drawn (about one per 2 px): older ones are decimated
 
@@ -152,11 +197,15 @@ class HistoryPlot(DeferredPlot):
                  lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.seconds = float(seconds)
-        self.buffer = RingBuffer(capacity, NUM_EMOTIONS)
+        # columns 0..7 smoothed, 8..15 raw
+        self.buffer = RingBuffer(capacity, 2 * NUM_EMOTIONS)
         self.points_received = 0
         self.refresh_ms_total = 0.0     # for the benchmark's per-frame breakdown
+        self.raw = False
+        self.emotions: list[int] = list(range(NUM_EMOTIONS))   # shown in the legend and drawn
         self._dirty = False
         self._lang = lang
+        self._sample = np.full(2 * NUM_EMOTIONS, np.nan, np.float32)   # reused by add()
         self.curves: list = []          # pyqtgraph PlotDataItems, one per emotion, once built
         self.legend = None
         self.timer = QTimer(self)
@@ -166,31 +215,37 @@ class HistoryPlot(DeferredPlot):
 
     def _build(self, pg) -> None:
         self.plot.setXRange(-self.seconds, 0.0, padding=0.0)
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.plot.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=4,
-                                          brush=pg.mkBrush(255, 255, 255, 200))
+        self.plot.showGrid(x=True, alpha=0.25)
+        # The legend is an item of the plot's own layout, right of the data area: it never
+        # covers a line, and it lays out again (columns) when the plot's height changes.
+        self.legend = pg.LegendItem(labelTextSize="8pt", labelTextColor=(40, 40, 40), colCount=1,
+                                    horSpacing=6)
+        self.plot.getPlotItem().layout.addItem(self.legend, 2, LEGEND_COLUMN)
         for emo in EMOTIONS:
             # 1 px, not antialiased: measured here, 8 curves of 1,200 points paint in ~6 ms;
             # 2 px lines take ~20 ms and antialiased ones over a second, on the GUI thread.
             pen = pg.mkPen(QColor(*emo.color_rgb), width=1)
-            curve = self.plot.plot([], [], pen=pen, name=emo.name(self._lang), connect="finite",
-                                   skipFiniteCheck=True, antialias=False)
+            curve = self.plot.plot([], [], pen=pen, connect="finite", skipFiniteCheck=True, antialias=False)
             self.curves.append(curve)
-        # The axes and the legend never change while the lines scroll: keep them as cached
-        # pixmaps instead of replaying their drawing (text included) on every refresh.
+        # The axes never change while the lines scroll: keep them as cached pixmaps instead
+        # of replaying their drawing (text included) on every refresh.
         for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.legend):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.set_language(self._lang)
         self._dirty = True
 
     # data ---------------------------------------------------------------
-    def add(self, t: float, probabilities: np.ndarray | None) -> None:
-        """Append one sample; None (no face) leaves a gap in the lines."""
+    def add(self, t: float, probabilities: np.ndarray | None, raw: np.ndarray | None = None) -> None:
+        """Append one sample (smoothed, and raw per-frame where given); None (no face) leaves a gap."""
         last = self.buffer.last_time
         if last is not None and t < last:      # new source / rewound video: start over
             self.buffer.clear()
-        values = np.full(NUM_EMOTIONS, np.nan, np.float32) if probabilities is None else probabilities
-        self.buffer.append(t, values)
+        sample = self._sample
+        sample.fill(np.nan)
+        if probabilities is not None:
+            sample[:NUM_EMOTIONS] = probabilities
+            sample[NUM_EMOTIONS:] = probabilities if raw is None else raw
+        self.buffer.append(t, sample)
         self.points_received += 1
         self._dirty = True
 
@@ -202,6 +257,20 @@ class HistoryPlot(DeferredPlot):
         self.seconds = float(seconds)
         if self.built:
             self.plot.setXRange(-self.seconds, 0.0, padding=0.0)
+        self._dirty = True
+
+    def set_raw(self, on: bool) -> None:
+        """Draw the raw per-frame probabilities (True) or the smoothed ones (False)."""
+        self.raw = bool(on)
+        self._dirty = True
+
+    def set_emotions(self, indices: Sequence[int]) -> None:
+        """Only these emotions (the loaded model's) are drawn and listed in the legend."""
+        self.emotions = sorted(set(int(i) for i in indices)) or list(range(NUM_EMOTIONS))
+        if self.built:
+            for i, curve in enumerate(self.curves):
+                curve.setVisible(i in self.emotions)
+            self.set_language(self._lang)
         self._dirty = True
 
     def visible_points(self) -> int:
@@ -230,20 +299,38 @@ class HistoryPlot(DeferredPlot):
             keep = np.arange(len(t) - 1, -1, -step)[::-1]
             t, v = t[keep], v[keep]
         x = t - last
+        offset = NUM_EMOTIONS if self.raw else 0
         for i, c in enumerate(self.curves):
-            c.setData(x, v[:, i], connect="finite", skipFiniteCheck=True)
+            if i in self.emotions:
+                c.setData(x, v[:, offset + i], connect="finite", skipFiniteCheck=True)
+            else:
+                c.setData([], [])
 
-    # language -----------------------------------------------------------
+    # language / layout ---------------------------------------------------
     def set_language(self, lang: str) -> None:
         self._lang = lang
         if not self.built:
             return
         self.legend.clear()
-        for emo, curve in zip(EMOTIONS, self.curves):
-            curve.opts["name"] = emo.name(lang)
-            self.legend.addItem(curve, emo.name(lang))
+        for i in self.emotions:
+            self.curves[i].opts["name"] = EMOTIONS[i].name(lang)
+            self.legend.addItem(self.curves[i], EMOTIONS[i].name(lang))
+        self._fit_legend()
         self.plot.setLabel("bottom", tr("axis_time", lang))
         self.plot.setLabel("left", tr("axis_prob", lang))
+
+    def _fit_legend(self) -> None:
+        """As many legend columns as the plot's height needs (one column when it is tall)."""
+        if self.legend is None:
+            return
+        rows = max(1, int((self.height() - 50) // LEGEND_ROW_PX))   # less the bottom axis and margins
+        columns = max(1, -(-len(self.emotions) // rows))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_legend()
 
     def legend_names(self) -> list[str]:
         self.ensure_built()
@@ -251,28 +338,42 @@ class HistoryPlot(DeferredPlot):
 
 
 class ProbabilityBars(DeferredPlot):
-    """Photo mode: one bar per emotion for the selected (or main) face of the current photo."""
+    """Photo mode: one bar per emotion of the model, for the selected (or main) face of the photo."""
 
     def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lang = lang
         self.bars = None
+        self.emotions: list[int] = list(range(NUM_EMOTIONS))
         self.heights = np.zeros(NUM_EMOTIONS, np.float32)
 
     def _build(self, pg) -> None:
-        self.plot.setXRange(-0.6, NUM_EMOTIONS - 0.4, padding=0.0)
-        self.plot.showGrid(y=True, alpha=0.25)
-        self.bars = pg.BarGraphItem(x=np.arange(NUM_EMOTIONS), height=self.heights, width=0.7,
-                                    brushes=[pg.mkBrush(QColor(*e.color_rgb)) for e in EMOTIONS],
-                                    pens=[pg.mkPen(QColor(*e.color_rgb)) for e in EMOTIONS])
-        self.plot.addItem(self.bars)
+        self._pg = pg
+        self._make_bars()
         self.set_language(self._lang)
+
+    def _make_bars(self) -> None:
+        pg = self._pg
+        if self.bars is not None:
+            self.plot.removeItem(self.bars)
+        colours = [QColor(*EMOTIONS[i].color_rgb) for i in self.emotions]
+        self.bars = pg.BarGraphItem(x=np.arange(len(self.emotions)), height=self.heights[self.emotions], width=0.7,
+                                    brushes=[pg.mkBrush(c) for c in colours], pens=[pg.mkPen(c) for c in colours])
+        self.plot.addItem(self.bars)
+        self.plot.setXRange(-0.6, len(self.emotions) - 0.4, padding=0.0)
+
+    def set_emotions(self, indices: Sequence[int]) -> None:
+        """Only these emotions (the loaded model's) get a bar."""
+        self.emotions = sorted(set(int(i) for i in indices)) or list(range(NUM_EMOTIONS))
+        if self.built:
+            self._make_bars()
+            self.set_language(self._lang)
 
     def set_probabilities(self, probabilities: np.ndarray | None) -> None:
         self.heights = (np.zeros(NUM_EMOTIONS, np.float32) if probabilities is None
                         else np.asarray(probabilities, np.float32))
         if self.built:
-            self.bars.setOpts(height=self.heights)
+            self.bars.setOpts(height=self.heights[self.emotions])
         else:
             self.build_after_paint()     # the photo and its labels first
 
@@ -280,6 +381,10 @@ class ProbabilityBars(DeferredPlot):
         self._lang = lang
         if not self.built:
             return
-        ticks = [(i, e.name(lang)) for i, e in enumerate(EMOTIONS)]
+        ticks = [(n, EMOTIONS[i].name(lang)) for n, i in enumerate(self.emotions)]
         self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.setLabel("left", tr("axis_prob", lang))
+
+    def bar_names(self) -> list[str]:
+        self.ensure_built()
+        return [name for _, name in self.plot.getAxis("bottom")._tickLevels[0]]

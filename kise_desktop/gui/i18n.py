@@ -3,8 +3,15 @@
 Emotion names are not here: they come from `kise_desktop.emotions` (the one
 place for them). Look strings up with `tr(key, lang)`; a missing Korean entry
 falls back to English, a missing key raises KeyError (caught by the tests).
+
+Numbers are written the same way in both languages, with a decimal point and
+no group separator ("1.20", "86.6%"): `number_locale()` is the Qt locale for
+that, `use_decimal_point(widget)` gives it to a widget and its spin boxes (Qt
+would otherwise follow the system's locale, "1,20" on many European setups).
 """
 from __future__ import annotations
+
+from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("ko", "en")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
@@ -145,6 +152,37 @@ _STRINGS: dict[str, dict[str, str]] = {
     "lic_other": {"en": "{subject}", "ko": "{subject}"},
     "lic_library": {"en": "Library {name} {version}: {licence}", "ko": "라이브러리 {name} {version}: {licence}"},
     "btn_close": {"en": "Close", "ko": "닫기"},
+    # side panel tabs
+    "tab_input": {"en": "Input", "ko": "입력"},
+    "tab_settings": {"en": "Settings", "ko": "설정"},
+    # history options / face choice
+    "history_raw": {"en": "raw per frame", "ko": "프레임별 원시값"},
+    "history_raw_tip": {"en": "Plot each frame's own probabilities instead of the smoothed ones",
+                        "ko": "평활화한 값 대신 프레임마다의 확률을 그립니다"},
+    "face_choice": {"en": "Face", "ko": "얼굴"},
+    "face_auto": {"en": "largest face", "ko": "가장 큰 얼굴"},
+    "face_item": {"en": "#{id}: {label}", "ko": "#{id}: {label}"},
+    "uncertain": {"en": "?", "ko": "?"},
+    # input checks and warnings beside the settings
+    "out_of_range": {"en": "{value} is out of range ({low} to {high}); kept {kept}",
+                     "ko": "{value}은(는) 범위({low}~{high}) 밖입니다. {kept}(으)로 유지합니다"},
+    "warn_slow": {"en": "Slow: {ms:.0f} ms a frame (over {limit:.0f} ms). Try a larger scale factor, "
+                        "less upsampling or a smaller detection width.",
+                  "ko": "느림: 프레임당 {ms:.0f} ms ({limit:.0f} ms 초과). 배율을 키우거나 업샘플링 또는 "
+                        "검출 너비를 줄여 보세요."},
+    "warn_no_face": {"en": "No face found for {s:.0f} s: try fewer min neighbours or a smaller min face size.",
+                     "ko": "{s:.0f}초 동안 얼굴을 찾지 못했습니다: 최소 이웃 수나 최소 얼굴 크기를 줄여 보세요."},
+    # model panel: what the sidecar says
+    "model_switched": {"en": "Emotion model: {name} ({classes} classes)",
+                       "ko": "감정 모델: {name} ({classes}개 감정)"},
+    "model_emotions": {"en": "emotions: {names}", "ko": "감정: {names}"},
+    "model_trained_on": {"en": "trained on: {what}", "ko": "학습 데이터: {what}"},
+    "model_licence": {"en": "licence: {licence}", "ko": "라이선스: {licence}"},
+    "model_notes": {"en": "note: {notes}", "ko": "참고: {notes}"},
+    # session report
+    "btn_report": {"en": "Session report...", "ko": "세션 보고서..."},
+    "report_none": {"en": "Record a session first (Record CSV...).", "ko": "먼저 세션을 기록하세요 (CSV 기록...)."},
+    "filter_html": {"en": "HTML report (*.html)", "ko": "HTML 보고서 (*.html)"},
 }
 
 
@@ -153,6 +191,33 @@ def tr(key: str, lang: str = "ko", **fmt: object) -> str:
     entry = _STRINGS[key]
     text = entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
+
+
+def number_locale() -> Any:
+    """The Qt locale numbers are shown and typed in: a decimal point, no group separator."""
+    from PySide6.QtCore import QLocale   # here: the string table itself needs no Qt
+
+    locale = QLocale.c()
+    locale.setNumberOptions(QLocale.NumberOption.OmitGroupSeparator | QLocale.NumberOption.RejectGroupSeparator)
+    return locale
+
+
+def use_decimal_point(widget: Any) -> None:
+    """`widget` and every spin box in it show and accept numbers with a decimal point.
+
+    Children that get no locale of their own inherit the widget's; spin boxes are set
+    explicitly too, since a form may be built before it is put in the window."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    locale = number_locale()
+    widget.setLocale(locale)
+    for spin in widget.findChildren(QAbstractSpinBox):
+        spin.setLocale(locale)
+
+
+def format_number(value: float, decimals: int = 1) -> str:
+    """A number as the GUI writes it in both languages (decimal point, no grouping)."""
+    return f"{value:.{decimals}f}"
 
 
 def keys() -> list[str]:

@@ -2,6 +2,10 @@
 
 Both write KISE's one output schema (kise_desktop.core.results): the same
 CSV columns as `kise video`, the same JSON records as `kise annotate`.
+
+While it records, `CsvRecorder` also feeds a core `ReportCollector` with each
+analysed frame: the session report's thumbnails come from the frames the GUI
+has (a CSV holds no pixels). `write_report` turns that into the HTML + PNG.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from kise_desktop.core.results import (
     FRAME_CSV_HEADER, CsvStream, atomic_write_bytes, document, frame_record, write_json_document,
 )
 
+from . import core_api as core
+
 CSV_HEADER = FRAME_CSV_HEADER
 TOOL = "kise-desktop"
 
@@ -22,9 +28,10 @@ TOOL = "kise-desktop"
 class CsvRecorder:
     """Writes one row per face per analysed frame, flushed per frame; rows with no face are not written."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, report_settings: dict[str, str] | None = None, source: str = "") -> None:
         self._stream = CsvStream(path)
         self.path = self._stream.path
+        self.collector = core.ReportCollector(report_settings, source or self.path.name)
         self.frames = 0
 
     @property
@@ -33,6 +40,8 @@ class CsvRecorder:
 
     def write(self, packet: Any) -> None:
         self.frames += 1
+        if packet.panels and packet.kind != "photos":     # the report follows the first (or only) detector
+            self.collector.add(packet.panels[0].result, packet.seq, packet.frame_bgr)
         for panel in packet.panels:
             record = frame_record(panel.result, detector=panel.detector)
             record["time_s"] = float(packet.timestamp)
@@ -40,6 +49,14 @@ class CsvRecorder:
 
     def close(self) -> None:
         self._stream.close()
+
+    @property
+    def has_faces(self) -> bool:
+        return bool(self.collector.session.faces)
+
+    def write_report(self, html_path: str | Path, lang: str) -> tuple[Path, Path]:
+        """The session report (HTML with embedded images, and a PNG beside it), written atomically."""
+        return core.write_report(self.collector.session, html_path, lang)
 
 
 def photo_document(packet: Any, output: str | Path, model_name: str = "", model_path: str = "") -> dict:

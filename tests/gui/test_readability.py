@@ -1,0 +1,104 @@
+"""Readability parts of the window: the history plot's legend, axis and raw option; numbers with a decimal point."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QLocale, QRectF
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QDoubleSpinBox, QVBoxLayout, QWidget
+
+from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
+from kise_desktop.gui.history_plot import HistoryPlot, ProbabilityBars, emotion_indices
+from kise_desktop.gui.i18n import number_locale, use_decimal_point
+
+
+def _built(qtbot, plot, size=(640, 200)):
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    plot.show()
+    plot.ensure_built()
+    qtbot.waitExposed(plot)
+    return plot
+
+
+def test_the_seed_models_legend_lists_its_seven_emotions(qtbot, seed_model):
+    from kise_desktop.core.classifier import EmotionClassifier
+
+    classifier = EmotionClassifier(*seed_model)            # the real 7-class seed model and its sidecar
+    shown = emotion_indices(classifier.labels)
+    assert len(shown) == 7 and EMOTION_INDEX["contempt"] not in shown
+    plot = _built(qtbot, HistoryPlot(seconds=10, lang="en"))
+    assert len(plot.legend_names()) == NUM_EMOTIONS        # before a model is known: all eight
+    plot.set_emotions(shown)
+    assert plot.legend_names() == [EMOTIONS[i].en for i in shown]
+    assert "Contempt" not in plot.legend_names()
+    plot.set_language("ko")                                 # stays the model's seven in either language
+    assert plot.legend_names() == [EMOTIONS[i].ko for i in shown]
+    bars = _built(qtbot, ProbabilityBars(lang="en"))
+    bars.set_emotions(shown)
+    assert bars.bar_names() == [EMOTIONS[i].en for i in shown]
+
+
+@pytest.mark.parametrize("height", [130, 220])
+def test_legend_is_outside_the_data_area_and_both_axis_ends_are_labelled(qtbot, height):
+    plot = _built(qtbot, HistoryPlot(seconds=10, lang="en"), (560, height))
+    rng = np.random.default_rng(0)
+    for i in range(100):
+        plot.add(i * 0.1, rng.dirichlet(np.ones(NUM_EMOTIONS)).astype(np.float32))
+    plot.refresh()
+    qtbot.wait(50)
+    view = plot.plot.getViewBox().sceneBoundingRect()
+    legend = plot.legend.sceneBoundingRect()
+    assert view.right() <= legend.left() + 1.0, (view, legend)     # beside the lines (layout rounding: 1 px)
+    widget_rect = QRectF(0, 0, plot.plot.width(), plot.plot.height())
+    assert widget_rect.contains(legend), (widget_rect, legend)
+    # the tick labels pyqtgraph would draw: 0 and 1.0 among them
+    axis = plot.plot.getAxis("left")
+    image = QImage(100, 100, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    texts = [spec[2] for spec in axis.generateDrawSpecs(painter)[2]]
+    painter.end()
+    assert "0" in texts and "1.0" in texts, texts
+    # the rotated axis label lies inside the widget (not clipped at its left edge)
+    label = axis.label.mapRectToScene(axis.label.boundingRect())
+    assert label.left() >= 0 and widget_rect.contains(label), (label, widget_rect)
+
+
+def test_raw_per_frame_option_plots_the_raw_probabilities(qtbot):
+    plot = _built(qtbot, HistoryPlot(seconds=10, lang="en"))
+    smoothed = np.full(NUM_EMOTIONS, 1 / NUM_EMOTIONS, np.float32)
+    raw = np.eye(NUM_EMOTIONS, dtype=np.float32)[1]         # one frame's own, sure "happiness"
+    for i in range(20):
+        plot.add(i * 0.1, smoothed, raw)
+    plot.refresh()
+    happy = plot.curves[EMOTION_INDEX["happiness"]]
+    assert np.allclose(happy.yData, smoothed[1])
+    plot.set_raw(True)
+    plot.refresh()
+    assert np.allclose(happy.yData, 1.0)
+    plot.add(2.0, None)                                      # no face: a gap in both views
+    plot.refresh()
+    assert np.isnan(happy.yData[-1])
+
+
+def test_spin_boxes_use_a_decimal_point_whatever_the_system_locale(qtbot):
+    previous = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))   # writes "1,20"
+    try:
+        form = QWidget()
+        qtbot.addWidget(form)
+        layout = QVBoxLayout(form)
+        spin = QDoubleSpinBox(decimals=2, maximum=100000.0, value=1.2)
+        layout.addWidget(spin)
+        assert spin.text() == "1,20"
+        use_decimal_point(form)
+        spin.setValue(1.2)
+        assert spin.text() == "1.20"
+        spin.setValue(12345.5)
+        assert spin.text() == "12345.50"                      # no group separator either
+        assert number_locale().toString(86.6, "f", 1) == "86.6"
+        late = QDoubleSpinBox(decimals=2, value=1.2)          # added after: inherits the form's locale
+        layout.addWidget(late)
+        assert late.text() == "1.20"
+    finally:
+        QLocale.setDefault(previous)
