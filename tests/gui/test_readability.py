@@ -102,3 +102,33 @@ def test_spin_boxes_use_a_decimal_point_whatever_the_system_locale(qtbot):
         assert late.text() == "1.20"
     finally:
         QLocale.setDefault(previous)
+
+
+BACKGROUNDS = {"white": (255, 255, 255), "black": (0, 0, 0), "mid grey": (128, 128, 128)}
+
+
+@pytest.mark.parametrize("background", list(BACKGROUNDS))
+def test_every_emotion_colour_has_a_contrasting_edge_on_light_and_dark_backgrounds(background):
+    from kise_desktop.gui.overlay_style import CONFIDENT_STYLES, MUTED_STYLES, contrast_ratio, halo_for, text_on
+
+    bg = BACKGROUNDS[background]
+    for styles in (CONFIDENT_STYLES, MUTED_STYLES):
+        for emotion, style in zip(EMOTIONS, styles):
+            halo = halo_for(style.rgb)
+            best = max(contrast_ratio(style.rgb, bg), contrast_ratio(halo, bg))
+            assert best >= 3.0, (emotion.key, style.rgb, background, best)      # WCAG's figure for graphics
+            assert contrast_ratio(style.rgb, text_on(style.rgb)) >= 4.5, emotion.key  # label text on its plate
+            assert style.halo.width() > style.line.width()                   # the halo shows on both sides
+
+
+def test_face_labels_carry_the_face_number_and_a_question_mark_when_unsure():
+    from kise_desktop.core.types import FaceResult
+    from kise_desktop.gui.overlay_style import face_label
+
+    probs = np.eye(NUM_EMOTIONS, dtype=np.float32)[EMOTION_INDEX["happiness"]] * 0.9 + 0.1 / NUM_EMOTIONS
+    sure = FaceResult((0, 0, 10, 10), probs, probs, track_id=3, displayed=EMOTION_INDEX["happiness"])
+    unsure = FaceResult((0, 0, 10, 10), probs, probs, track_id=12, displayed=EMOTION_INDEX["happiness"],
+                        confident=False)
+    assert face_label(sure, "en") == f"#3 Happiness {sure.confidence * 100:.0f}%"
+    assert face_label(unsure, "en") == f"#12 Happiness? {sure.confidence * 100:.0f}%"
+    assert face_label(unsure, "ko").startswith("#12 행복?")
