@@ -132,3 +132,27 @@ def test_face_labels_carry_the_face_number_and_a_question_mark_when_unsure():
     assert face_label(sure, "en") == f"#3 Happiness {sure.confidence * 100:.0f}%"
     assert face_label(unsure, "en") == f"#12 Happiness? {sure.confidence * 100:.0f}%"
     assert face_label(unsure, "ko").startswith("#12 행복?")
+
+
+def test_an_out_of_range_history_window_is_refused_visibly(qtbot):
+    from PySide6.QtCore import Qt
+
+    from kise_desktop.gui.history_panel import HistoryPanel
+
+    panel = HistoryPanel(lang="en", seconds=30)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    spin = panel.seconds
+    spin.lineEdit().selectAll()
+    with qtbot.waitSignal(panel.refused, timeout=2000) as refusal:
+        qtbot.keyClicks(spin.lineEdit(), "999")
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.value() == 30 and panel.history.seconds == 30       # not silently 99 or 300
+    assert "999" in refusal.args[0] and "300" in refusal.args[0]
+    assert panel.refusal.isVisible() and "999" in panel.refusal.text()
+    assert "c0392b" in spin.styleSheet()                            # outlined in red
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "60")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert spin.value() == 60 and panel.history.seconds == 60 and not panel.refusal.isVisible()
