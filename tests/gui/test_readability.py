@@ -156,3 +156,21 @@ def test_an_out_of_range_history_window_is_refused_visibly(qtbot):
     qtbot.keyClicks(spin.lineEdit(), "60")
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
     assert spin.value() == 60 and panel.history.seconds == 60 and not panel.refusal.isVisible()
+
+
+def test_frame_health_warns_on_slow_frames_and_on_a_long_time_without_faces():
+    from kise_desktop.gui.frame_health import FrameHealth
+
+    health = FrameHealth(slow_ms=100.0, no_face_s=5.0)
+    for i in range(30):                        # 3 s at 10 fps, 40 ms frames, a face each time
+        health.add(i * 0.1, 40.0, faces=1)
+    assert health.warnings() == []
+    health.add(3.0, 900.0, faces=1)            # one slow frame is not yet "slow"
+    assert not health.slow
+    for i in range(31, 60):                    # settings change: 400 ms frames, no face any more
+        health.add(i * 0.1, 400.0, faces=0)
+    keys = [k for k, _ in health.warnings()]
+    assert keys == ["warn_slow", "warn_no_face"]
+    assert health.seconds_without_face >= 5.0
+    health.add(0.0, 40.0, faces=1)             # rewound / new source: measured afresh
+    assert health.warnings() == []
