@@ -4,16 +4,17 @@ Settings such as a Haar scale factor of 1.01 at full size or HOG upsampling 3
 make a frame take over a second; min neighbours 30 finds nothing. The window
 then looked stuck or empty with no hint why. `FrameHealth` follows what the
 pipeline really measured (no guessing from the settings): the per-frame
-pipeline time, averaged over about a second, and how long no face has been
+pipeline time (median of the last few frames), and how long no face has been
 found on a live source. `warnings()` says what to show, if anything.
 """
 from __future__ import annotations
 
-import math
+from collections import deque
+from statistics import median
 
 SLOW_FRAME_MS = 100.0        # slower than this a frame: the view lags behind the person (about 10 fps)
 NO_FACE_S = 5.0              # live seconds without a face before suggesting gentler settings
-AVERAGE_S = 1.0              # time constant of the frame-time average
+RECENT_FRAMES = 5            # the frame time is the median of these many: one hiccup does not warn
 
 
 class FrameHealth:
@@ -24,7 +25,7 @@ class FrameHealth:
 
     def reset(self) -> None:
         """A new source or new settings: start measuring again."""
-        self.frame_ms: float | None = None
+        self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
         self._last_t: float | None = None
         self._last_face_t: float | None = None
         self._first_t: float | None = None
@@ -33,22 +34,21 @@ class FrameHealth:
         """One analysed frame of a live source (camera or video): its time and its face count."""
         if self._last_t is not None and timestamp < self._last_t:    # a rewound source
             self.reset()
-        dt = 0.0 if self._last_t is None else timestamp - self._last_t
         self._last_t = timestamp
         if self._first_t is None:
             self._first_t = timestamp
         if faces > 0:
             self._last_face_t = timestamp
-        if self.frame_ms is None:
-            self.frame_ms = float(pipeline_ms)
-        else:
-            # a time average, so one slow frame does not raise the warning, and fps does not matter
-            a = math.exp(-max(dt, 1e-3) / AVERAGE_S)
-            self.frame_ms = a * self.frame_ms + (1 - a) * float(pipeline_ms)
+        self._recent.append(float(pipeline_ms))
+
+    @property
+    def frame_ms(self) -> float | None:
+        return median(self._recent) if self._recent else None
 
     @property
     def slow(self) -> bool:
-        return self.frame_ms is not None and self.frame_ms > self.slow_ms
+        ms = self.frame_ms
+        return ms is not None and len(self._recent) >= min(3, RECENT_FRAMES) and ms > self.slow_ms
 
     @property
     def seconds_without_face(self) -> float:
