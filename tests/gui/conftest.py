@@ -40,15 +40,24 @@ def group_photo(dlib_faces_dir) -> Path:
 
 
 @pytest.fixture
+def short_clip(shared_data) -> Path:
+    """d0.mp4: a real person, 78 frames (3.1 s at 25 fps): loops quickly."""
+    path = shared_data / "videos" / "d0.mp4"
+    if not path.is_file():
+        pytest.skip(f"{path} (real video clip) is absent")
+    return path
+
+
+@pytest.fixture
 def make_window(qtbot, settings, model_files, group_photo):
     """Build a MainWindow on a fake camera; every window is closed (worker stopped) at teardown."""
     from kise_desktop.gui.main_window import MainWindow
 
     windows = []
 
-    def make(photos=None, lang="en", detector="haar", settings_=None, **camera_kwargs):
-        factory = CameraFactory(photos or [group_photo], **camera_kwargs)
-        win = MainWindow(settings=settings_ if settings_ is not None else settings, source_factory=factory,
+    def make(photos=None, lang="en", detector="haar", settings_=None, loop=False, pace=True, **camera_kwargs):
+        factory = CameraFactory(photos or [group_photo], loop=loop, **camera_kwargs)
+        win = MainWindow(pace_video=pace, loop_video=loop, settings=settings_ if settings_ is not None else settings, source_factory=factory,
                          camera_lister=lambda: [0], model_path=model_files[0], sidecar_path=model_files[1],
                          lang=lang, detector=detector, auto_camera=False)
         qtbot.addWidget(win)

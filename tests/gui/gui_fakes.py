@@ -81,8 +81,9 @@ def annotated_boxes(dlib_faces_dir: Path, name: str) -> list[tuple[int, int, int
 class CameraFactory:
     """A source factory for the window: ints open a FakeCamera, paths go to the real core."""
 
-    def __init__(self, photos: list[Path], **camera_kwargs) -> None:
+    def __init__(self, photos: list[Path], loop: bool = False, **camera_kwargs) -> None:
         self.photos = photos
+        self.loop = loop                # videos play forever, as the app's --loop does
         self.camera_kwargs = camera_kwargs
         self.cameras: list[FakeCamera] = []
         self.calls: list[object] = []
@@ -93,7 +94,7 @@ class CameraFactory:
             cam = FakeCamera(self.photos, index=spec, **self.camera_kwargs)
             self.cameras.append(cam)
             return cam
-        return open_source(spec)
+        return open_source(spec, loop=self.loop)
 
 
 # A toy fourth detector kind (as in tests/core/test_registry.py): one box in the middle of the frame.
