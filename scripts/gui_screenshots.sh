@@ -4,6 +4,8 @@
 #                                 from ../shared/data/dlib-faces, history plot
 #   docs/screenshots/compare.png  all three detectors (Haar, HOG, YuNet) on the same frames, their timings
 #   docs/screenshots/photo.png    photo mode (YuNet's photo preset) on the dlib-faces folder, probability bars
+#   docs/screenshots/small_en.png live view in a small 800x600 window, English (side panel on tabs)
+#   docs/screenshots/small_ko.png photo mode in a small 800x600 window, Korean
 # Usage: scripts/gui_screenshots.sh [MODEL.tflite [SIDECAR.json]]   (default: the bundled model)
 # The video goes to /tmp (never commit it or the photos); only our screenshots are committed.
 set -euo pipefail
@@ -22,10 +24,13 @@ APP=("$PY" -m kise_desktop.gui.app --fresh --size 1280x800 "${MODEL_ARGS[@]}")
 "${APP[@]}" --source "$VIDEO" --detector yunet --lang ko --screenshot "$OUT/live.png" --quit-after 14
 "${APP[@]}" --source "$VIDEO" --compare haar,hog,yunet --lang en --screenshot "$OUT/compare.png" --quit-after 12
 "${APP[@]}" --source "$DATA/dlib-faces" --detector yunet --lang ko --screenshot "$OUT/photo.png" --quit-after 8
+SMALL=("$PY" -m kise_desktop.gui.app --fresh --size 800x600 "${MODEL_ARGS[@]}")
+"${SMALL[@]}" --source "$VIDEO" --detector yunet --lang en --screenshot "$OUT/small_en.png" --quit-after 12
+"${SMALL[@]}" --source "$DATA/dlib-faces" --detector yunet --lang ko --screenshot "$OUT/small_ko.png" --quit-after 8
 # A screenshot full of photo can exceed 500 KB. Those (only) are saved losslessly optimised, and if
 # still too big, with 256 colours (no dithering) whose palette always holds the 8 emotion colours
 # exactly (and the landmark dots' colour), so plot lines and overlays keep the colours the app uses.
-"$PY" - "$OUT"/live.png "$OUT"/compare.png "$OUT"/photo.png <<'PYEOF'
+"$PY" - "$OUT"/live.png "$OUT"/compare.png "$OUT"/photo.png "$OUT"/small_en.png "$OUT"/small_ko.png <<'PYEOF'
 import os
 import sys
 
