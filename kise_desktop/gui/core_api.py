@@ -10,6 +10,7 @@ from kise_desktop.core.classifier import EmotionClassifier, ModelError  # noqa: 
 from kise_desktop.core.detectors import (DETECT_WIDTHS, DetectorError, get_kind, kind_names, kind_of,  # noqa: F401
                                          kinds, preset, settings_from_dict, settings_to_dict)
 from kise_desktop.core.pipeline import Pipeline  # noqa: F401
+from kise_desktop.core.labels import LIVE_LABELS  # noqa: F401
 from kise_desktop.core.report import ReportCollector, ReportError, settings_text, write_report  # noqa: F401
 from kise_desktop.core.render import draw_results, label_text, place_labels  # noqa: F401
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401

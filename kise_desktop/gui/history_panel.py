@@ -35,13 +35,17 @@ class HistoryPanel(QWidget):
         self.bars = ProbabilityBars(lang=lang)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold;")
+        self.title.setMinimumWidth(60)          # gives way first in a narrow window (the buttons do not)
         self.face_combo = QComboBox()
-        self.face_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # short in a small window; the list itself opens as wide as its entries
+        self.face_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.face_combo.setMinimumContentsLength(9)
         self.face_combo.activated.connect(self._on_face_activated)
         self.raw_box = QCheckBox()
         self.raw_box.toggled.connect(self.history.set_raw)
         self.seconds_label = QLabel()
         self.seconds = CheckedSpinBox(*HISTORY_SECONDS, value=seconds, step=5, lang=lang)
+        self.seconds.setSuffix(" s")
         self.seconds.accepted.connect(self._on_seconds)
         self.seconds.refused.connect(self._on_refused)
         self.refusal = QLabel()
@@ -56,7 +60,6 @@ class HistoryPanel(QWidget):
         top.addWidget(self.face_combo)
         top.addStretch(1)
         top.addWidget(self.raw_box)
-        top.addWidget(self.seconds_label)
         top.addWidget(self.seconds)
         layout.addLayout(top)
         layout.addWidget(self.refusal)
@@ -72,7 +75,7 @@ class HistoryPanel(QWidget):
             return
         self.photos = photos
         self.plot_stack.setCurrentIndex(1 if photos else 0)
-        for w in (self.seconds, self.seconds_label, self.raw_box):
+        for w in (self.seconds, self.raw_box):
             w.setVisible(not photos)
         self._update_title()
 
@@ -136,6 +139,7 @@ class HistoryPanel(QWidget):
         self.raw_box.setText(tr("history_raw", lang))
         self.raw_box.setToolTip(tr("history_raw_tip", lang))
         self.seconds_label.setText(tr("history_seconds", lang))
+        self.seconds.setToolTip(tr("history_seconds", lang))    # the unit is the box's suffix: room in small windows
         self.face_combo.setToolTip(tr("face_choice", lang))
         self._listed = ()                   # the list's words are rebuilt in the new language
         if self.face_combo.count():

@@ -20,12 +20,16 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from kise_desktop.emotions import EMOTIONS
 from kise_desktop.paths import MODELS_DIR, REPO_DIR
 
 from . import core_api as core
 from .controls import DetectorControls
-from .history_plot import HistoryPlot, ProbabilityBars
-from .i18n import LANGUAGE_NAMES, LANGUAGES, tr
+from .frame_health import FrameHealth
+from .history_panel import HistoryPanel
+from .history_plot import emotion_indices
+from .i18n import LANGUAGE_NAMES, LANGUAGES, tr, use_decimal_point
+from .side_panel import SidePanel
 from .recorder import CsvRecorder, photo_document, write_image, write_json
 from .video_view import VideoView
 from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
@@ -231,27 +235,16 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.view)
         self.stack.addWidget(msg_page)
 
-        # history
-        self.history = HistoryPlot(seconds=30.0, lang=self.lang)
-        self.history_title = QLabel()
-        self.history_title.setStyleSheet("font-weight: bold;")
-        self.history_seconds = QDoubleSpinBox(minimum=5, maximum=300, singleStep=5, decimals=0, value=30)
-        self.history_seconds.valueChanged.connect(self._on_history_seconds_changed)
-        self.history_seconds_label = QLabel()
-        hist_box = QWidget()
-        hl = QVBoxLayout(hist_box)
-        hl.setContentsMargins(4, 2, 4, 2)
-        top = QHBoxLayout()
-        top.addWidget(self.history_title)
-        top.addStretch(1)
-        top.addWidget(self.history_seconds_label)
-        top.addWidget(self.history_seconds)
-        hl.addLayout(top)
-        self.bars = ProbabilityBars(lang=self.lang)
-        self.plot_stack = QStackedWidget()
-        self.plot_stack.addWidget(self.history)     # live: history over time
-        self.plot_stack.addWidget(self.bars)        # photos: this photo's probabilities
-        hl.addWidget(self.plot_stack)
+        # history: title with the face number, face list, raw option, window (out-of-range input refused visibly)
+        self.history_panel = HistoryPanel(lang=self.lang, seconds=30.0)
+        hist_box = self.history_panel
+        self.history, self.bars = hist_box.history, hist_box.bars
+        self.history_title, self.plot_stack = hist_box.title, hist_box.plot_stack
+        self.history_seconds, self.history_seconds_label = hist_box.seconds, hist_box.seconds_label
+        hist_box.seconds_changed.connect(self._on_history_seconds_changed)
+        hist_box.refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        hist_box.face_chosen.connect(self._on_face_chosen)
+        hist_box.setMinimumHeight(150)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
@@ -261,8 +254,6 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([520, 220])
 
         # side panel
-        side = QWidget()
-        sl = QVBoxLayout(side)
         # source group
         self.source_box = QGroupBox()
         sb = QVBoxLayout(self.source_box)
@@ -312,13 +303,11 @@ class MainWindow(QMainWindow):
         pl.addWidget(self.save_photo_btn)
         self.photo_box.setVisible(False)
         sb.addWidget(self.photo_box)
-        sl.addWidget(self.source_box)
         # detector
         self.controls = DetectorControls(self.lang)
         self.controls.detector_changed.connect(self._on_detector_changed)
         self.controls.settings_changed.connect(self._on_detector_settings_changed)
         self.controls.compare_changed.connect(self._on_compare_changed)
-        sl.addWidget(self.controls)
         # model
         self.model_box = QGroupBox()
         ml = QVBoxLayout(self.model_box)
@@ -327,7 +316,6 @@ class MainWindow(QMainWindow):
         self.open_model_btn.clicked.connect(self.open_model_dialog)
         ml.addWidget(self.model_label)
         ml.addWidget(self.open_model_btn)
-        sl.addWidget(self.model_box)
         # record
         self.record_box = QGroupBox()
         rl = QVBoxLayout(self.record_box)
@@ -340,8 +328,12 @@ class MainWindow(QMainWindow):
         rr.addWidget(self.record_btn)
         rr.addWidget(self.snapshot_btn)
         rl.addLayout(rr)
+        self.report_btn = QPushButton()
+        self.report_btn.setEnabled(False)        # after a recording with faces
+        self.report_btn.clicked.connect(self.report_dialog)
+        self._last_recording: CsvRecorder | None = None
+        rl.addWidget(self.report_btn)
         rl.addWidget(self.record_label)
-        sl.addWidget(self.record_box)
         # language
         lang_row = QFormLayout()
         self.lang_combo = QComboBox()
@@ -351,13 +343,17 @@ class MainWindow(QMainWindow):
         self.lang_combo.currentIndexChanged.connect(lambda _i: self.set_language(self.lang_combo.currentData()))
         self.lang_label = QLabel("언어 / Language")
         lang_row.addRow(self.lang_label, self.lang_combo)
-        sl.addLayout(lang_row)
-        sl.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.side, self.side_scroll = side, scroll
+        # Tabs, so every section stays reachable at 800x600: what a demo clicks on the first tab,
+        # the detector and model settings (and the live warning about them) on the second.
+        self.settings_warning = QLabel(wordWrap=True)
+        self.settings_warning.setStyleSheet("color: #b03a2e; font-weight: bold;")
+        self.settings_warning.setVisible(False)
+        self.health = FrameHealth()
+        self.side_panel = SidePanel(self.lang)
+        self.side_panel.add_page("tab_input", [self.source_box, self.record_box, lang_row])
+        self.side_panel.add_page("tab_settings", [self.settings_warning, self.controls, self.model_box])
+        scroll = self.side_panel
+        self.side, self.side_scroll = self.side_panel, self.side_panel
 
         central = QSplitter(Qt.Orientation.Horizontal)
         central.addWidget(self.splitter)
@@ -371,6 +367,7 @@ class MainWindow(QMainWindow):
         self.stage_label = QLabel()
         self.statusBar().addPermanentWidget(self.stage_label)
         self.statusBar().addPermanentWidget(self.perf_label)
+        use_decimal_point(self)       # "1.20", not "1,20", whatever the system's locale
         self.resize(1280, 800)
 
     def _build_menus(self) -> None:
@@ -430,7 +427,10 @@ class MainWindow(QMainWindow):
             on = len(kinds) >= 2
             kinds = kinds if on else list(core.kind_names())
         self.controls.set_compare(on, kinds)
-        self.history_seconds.setValue(float(s.value("history_seconds", 30)))
+        try:
+            self.history_seconds.set_checked_value(float(s.value("history_seconds", 30)))
+        except (TypeError, ValueError):
+            pass
 
     def _read_detector_settings(self, mode: str) -> dict[str, Any]:
         """Each kind's settings remembered for live video or for photos (its preset for that mode otherwise)."""
@@ -492,7 +492,9 @@ class MainWindow(QMainWindow):
         self.record_box.setTitle(tr("grp_record", lang))
         self.record_btn.setText(tr("btn_stop_record" if self.recorder else "btn_record", lang))
         self.snapshot_btn.setText(tr("btn_snapshot", lang))
-        self.history_seconds_label.setText(tr("history_seconds", lang))
+        self.history_panel.retranslate(lang)
+        self.side_panel.retranslate(lang)
+        self.report_btn.setText(tr("btn_report", lang))
         self.open_btn.setText(tr("btn_open_file", lang))
         self.file_menu.setTitle(tr("menu_file", lang))
         self.lang_menu.setTitle(tr("menu_lang", lang))
@@ -518,9 +520,10 @@ class MainWindow(QMainWindow):
 
     def _fit_side_panel(self) -> None:
         """The side panel is as wide as its widest (translated) row, never clipped."""
-        width = self.side.sizeHint().width() + self.side_scroll.verticalScrollBar().sizeHint().width() + 4
-        self.side_scroll.setMinimumWidth(width)
-        self.side_scroll.setMaximumWidth(width + 40)
+        self.camera_combo.adjustSize()           # a new language: the list's width follows its text
+        for page in self.side_panel.pages:
+            page.updateGeometry()
+        self.side_panel.fit_width()
 
     # ---------------------------------------------------------------- model
     def load_model(self, path: str | Path, sidecar: str | Path | None = None,
@@ -542,7 +545,10 @@ class MainWindow(QMainWindow):
         self.model_error = ""
         self.classifier = classifier
         self.worker.set_classifier(classifier)
+        self.history_panel.set_emotions(emotion_indices(classifier.labels))   # the legend: its emotions only
         self._update_model_label()
+        self.statusBar().showMessage(tr("model_switched", self.lang, name=classifier.name,
+                                        classes=len(classifier.labels)), 8000)
         return True
 
     def _update_model_label(self) -> None:
@@ -560,6 +566,15 @@ class MainWindow(QMainWindow):
             f"{acc:.1f}%" if acc is not None else tr("model_unknown_acc", self.lang))
         text = tr("model_info", self.lang, name=self.classifier.name,
                   classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)
+        # what the sidecar knows beyond the name: the emotions, the training data, the licence, notes
+        names = ", ".join(EMOTIONS[i].name(self.lang) for i in emotion_indices(self.classifier.labels))
+        text += "\n" + tr("model_emotions", self.lang, names=names)
+        sidecar = self.classifier.sidecar
+        for key, field in (("model_trained_on", "training_data"), ("model_licence", "license"),
+                           ("model_notes", "label_notes")):
+            value = sidecar.get(field)
+            if isinstance(value, str) and value:
+                text += "\n" + tr(key, self.lang, what=value, licence=value, notes=value)
         if self.model_error:
             text += "\n" + self.model_error
         self.model_label.setStyleSheet("" if not self.model_error else "color: #c0392b;")
@@ -617,6 +632,7 @@ class MainWindow(QMainWindow):
             self._show_message(tr("state_bad_file", self.lang, name=str(spec), error="?"), retry=False)
             return
         self._request = request
+        self.health.reset()
         self.selected_face = None
         self.view.selected = None
         self.history.clear()
@@ -711,7 +727,20 @@ class MainWindow(QMainWindow):
         elif code == STATE_IDLE:
             self.photo_box.setVisible(False)
             self._retry_action = self._reopen
-            self._show_message(tr("state_idle", self.lang), retry=self._request is not None)
+            # after Stop: start the same source again (the camera's own words), or open another
+            again = None if self._request is None else tr(
+                "btn_start_camera" if self._request.is_camera else "btn_replay", self.lang)
+            self._show_message(tr("state_idle", self.lang), retry=self._request is not None, retry_text=again)
+            self._clear_timings()
+
+    def _clear_timings(self) -> None:
+        """Nothing runs: no old figures in the status bar, no stale warning."""
+        self._timings_avg.clear()
+        self._display_rate.clear()
+        self.stage_label.setText("")
+        self.perf_label.setText("")
+        self.health.reset()
+        self.settings_warning.setVisible(False)
 
     def _reopen(self) -> None:
         if self._request is not None:
@@ -731,14 +760,22 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(0)
         # the selected face (in its own panel), or the main (largest) face of the first panel, feeds the history
         key, face = self._history_face(packet.panels)
-        if packet.kind != "photos":
-            self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed))
+        photos = packet.kind == "photos"
+        if not photos:
+            self.history.add(packet.timestamp, None if face is None else np.asarray(face.smoothed),
+                             None if face is None else np.asarray(face.probabilities))
+            if packet.panels:
+                self.health.add(packet.timestamp, float(packet.timings_ms.get("pipeline", 0.0)),
+                                sum(len(p.result.faces) for p in packet.panels))
         else:
             self.bars.set_probabilities(None if face is None else face.smoothed)
-        self.plot_stack.setCurrentIndex(1 if packet.kind == "photos" else 0)
-        self.history_seconds.setVisible(packet.kind != "photos")
-        self.history_seconds_label.setVisible(packet.kind != "photos")
-        if key != self._history_face_key:
+        retitle = photos != self.history_panel.photos
+        self.history_panel.set_photos(photos)
+        if packet.panels:       # the list to choose a face from: the panel the history follows
+            panel = next((p for p in packet.panels if key is not None and p.detector == key[0]), packet.panels[0])
+            self.history_panel.set_faces(panel.result.faces, None if self.selected_face is None
+                                         or self.selected_face[0] != panel.detector else self.selected_face[1])
+        if key != self._history_face_key or retitle:
             self._history_face_key = key
             self._update_history_title()
         self.view.selected = self.selected_face
@@ -775,6 +812,13 @@ class MainWindow(QMainWindow):
 
     def _on_display_box_changed(self, width: int, height: int) -> None:
         self.worker.set_display_box(width, height)
+
+    def _on_face_chosen(self, track_id: int) -> None:
+        """A face chosen from the history's list (-1: the largest face again)."""
+        p = self.last_packet
+        kind = self._history_face_key[0] if self._history_face_key else (
+            p.panels[0].detector if p is not None and p.panels else self.controls.detector)
+        self._on_face_clicked(kind, track_id)
 
     def _on_face_clicked(self, kind: str, track_id: int) -> None:
         self.selected_face = (kind, track_id) if track_id >= 0 else None
@@ -823,18 +867,32 @@ class MainWindow(QMainWindow):
         self.perf_label.setText(tr("perf", self.lang, fps=self.display_fps, pfps=pfps) if live else "")
         stages = tr("perf_stages", self.lang, grab=t.get("grab", 0.0), detect=detect,
                     classify=t.get("classify", 0.0), draw=self.view.last_paint_ms)
-        self.stage_label.setText(stages + "  ")
+        running = self.stack.currentIndex() == 0 and self.last_packet is not None
+        self.stage_label.setText(stages + "  " if running else "")
+        self._update_warning(live)
         if len(panels) > 1:
             self.view.update()
         self._update_history_title()
         if self.recorder is not None:
             self.record_label.setText(tr("recording", self.lang, n=self.recorder.rows))
 
+    def _update_warning(self, live: bool) -> None:
+        """Beside the settings: frames slower than ~100 ms, or no face for a while (measured live)."""
+        hints = self.health.warnings() if live else []
+        text = "\n".join("\u26a0 " + tr(key, self.lang, **values) for key, values in hints)
+        if text != self.settings_warning.text():
+            self.settings_warning.setText(text)
+        self.settings_warning.setVisible(bool(text))
+        title = tr("tab_settings", self.lang) + (" \u26a0" if text else "")
+        if self.side_panel.tabText(1) != title:
+            self.side_panel.setTabText(1, title)
+
     # ---------------------------------------------------------------- detector controls
     def _on_detector_changed(self, kind: str) -> None:
         self.worker.set_detector(kind)
 
     def _on_detector_settings_changed(self, kind: str, settings: Any) -> None:
+        self.health.reset()             # judge the new settings on their own frames
         self._mode_values.setdefault(self._mode, {})[kind] = settings
         self.worker.set_detector_settings(kind, settings)
 
@@ -921,16 +979,43 @@ class MainWindow(QMainWindow):
 
     def start_recording(self, path: str | Path) -> None:
         self.stop_recording()
-        self.recorder = CsvRecorder(path)
+        self.recorder = CsvRecorder(path, self._report_settings(), self._request.label if self._request else "")
+        self.report_btn.setEnabled(False)
         self.record_btn.setText(tr("btn_stop_record", self.lang))
 
     def stop_recording(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
             self.statusBar().showMessage(tr("saved", self.lang, path=self.recorder.path), 8000)
+            self._last_recording = self.recorder if self.recorder.has_faces else None
             self.recorder = None
+        self.report_btn.setEnabled(self._last_recording is not None)
         self.record_btn.setText(tr("btn_record", self.lang))
         self.record_label.setText("")
+
+    def _report_settings(self) -> dict[str, str]:
+        """The run's settings as the report lists them (display text)."""
+        model = self.classifier.name if self.classifier is not None else ""
+        p = self.last_packet
+        detector = p.panels[0].detector if p is not None and p.panels else self.controls.detector
+        smoothing = core.LIVE_LABELS.describe()
+        return core.settings_text(model, core.detector_name(detector, "en"), smoothing)
+
+    def write_session_report(self, html_path: str | Path) -> tuple[Path, Path]:
+        """The last recording's session report (HTML + PNG), thumbnails from the frames the window had."""
+        if self._last_recording is None:
+            raise RuntimeError(tr("report_none", self.lang))
+        return self._last_recording.write_report(html_path, self.lang)
+
+    def report_dialog(self) -> None:
+        if self._last_recording is None:
+            self.statusBar().showMessage(tr("report_none", self.lang), 8000)
+            return
+        stem = self._last_recording.path.with_suffix("").name
+        path, _ = QFileDialog.getSaveFileName(self, tr("btn_report", self.lang), f"{stem}_report.html",
+                                              tr("filter_html", self.lang))
+        if path:
+            self._save_with_feedback(lambda: list(self.write_session_report(path)), path)
 
     def _on_record_clicked(self) -> None:
         if self.recorder is not None:

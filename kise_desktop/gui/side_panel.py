@@ -72,7 +72,8 @@ class SidePanel(QTabWidget):
         if not self.pages:
             return
         bar = max(s.verticalScrollBar().sizeHint().width() for s in self.scrolls)
-        widest = max(page.sizeHint().width() for page in self.pages)
+        # the minimum: wrapped text (a model's description) wraps instead of widening the panel
+        widest = max(page.minimumSizeHint().width() for page in self.pages) + 12
         tabs = self.tabBar().sizeHint().width()
         width = max(widest + bar + 4, tabs)
         self.setMinimumWidth(width)

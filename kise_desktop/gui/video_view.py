@@ -25,6 +25,7 @@ from kise_desktop.emotions import EMOTIONS
 
 from .core_api import detector_name, label_text, place_labels
 from .i18n import tr
+from .overlay_style import face_label, style_of
 
 CAPTION_H = 24.0
 PANEL_GAP = 6.0
@@ -104,6 +105,7 @@ class VideoView(QWidget):
         self.last_paint_ms = 0.0
         self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
+        self.drawn_labels: list[tuple[int, str]] = []
 
     # data -------------------------------------------------------------
     def set_frame(self, image: QImage, panels: list, timings: dict[str, float],
@@ -164,6 +166,7 @@ class VideoView(QWidget):
         t0 = time.perf_counter()
         p = QPainter(self)
         self._layout = self._compute_layout()
+        self.drawn_labels: list[tuple[int, str]] = []     # (track id, label text) as painted this time
         if self._image is None:
             p.fillRect(self.rect(), _VIEW_BACKGROUND)
         else:
@@ -230,7 +233,7 @@ class VideoView(QWidget):
         for face in faces:
             x, y, w, h = face.box
             box = QRectF(rect.left() + x * scale, rect.top() + y * scale, w * scale, h * scale)
-            text = label_text(face.label_index, face.confidence, self.lang)
+            text = face_label(face, self.lang)     # "#3 Happiness 82%": the number the history title names
             tw, th = fm.horizontalAdvance(text) + 8, fm.height() + 2
             # label above the box, below it (past the bar) if there is no room; clear of the other labels
             spots.append(((box.left(), box.top() - th, tw, th), (box.left(), box.bottom() + 10, tw, th)))
@@ -239,17 +242,24 @@ class VideoView(QWidget):
         labels = place_labels(spots, (rect.left(), rect.top(), rect.width(), rect.height()),
                               [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
         for face, box, text, (tx, ty, tw, th) in zip(faces, boxes, texts, labels):
-            k = face.label_index
+            # a halo of the opposite lightness under each line and plate: readable on any background;
+            # a face that is not confident is drawn muted (greyed, dashed) with a "?"
+            style = style_of(face)
             selected = selected_track is not None and face.track_id == selected_track
             if selected:
                 p.setPen(_SELECTED_PEN)
                 p.drawRect(box)
-            p.setPen(_EMOTION_PENS[3 if selected else 2][k])
+            p.setPen(style.halo_selected if selected else style.halo)
+            p.drawRect(box)
+            p.setPen(style.line_selected if selected else style.line)
             p.drawRect(box)
             label = QRectF(tx, ty, tw, th)
-            p.fillRect(label, _EMOTION_COLORS[k])
-            p.setPen(_LABEL_TEXT_COLORS[k])
+            p.fillRect(label, style.plate)
+            p.setPen(style.plate_border)
+            p.drawRect(label)
+            p.setPen(style.text)
             p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+            self.drawn_labels.append((int(face.track_id), text))
             # probability bar: one segment per emotion, width proportional to probability
             bar_h = max(4.0, min(9.0, box.height() * 0.08))
             by = box.bottom() + 2 if ty < box.top() else box.top() - bar_h - 2

@@ -57,3 +57,151 @@ def test_the_displayed_label_holds_still_on_a_still_photo_for_5_s(qtbot, make_wi
     assert seen, "no face found on the photo"
     steady = {tid: labels for tid, labels in seen.items() if len(labels) == 1}
     assert steady == seen, f"labels changed on a still photo: {seen}"
+
+
+# --------------------------------------------------------------------------- layout
+def _clipped_controls(win):
+    """Buttons / lists of the current side-panel tab that are hidden, outside the window or cut short."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QComboBox
+
+    panel = win.side_panel
+    i = panel.currentIndex()
+    page, viewport = panel.pages[i], panel.scrolls[i].viewport()
+    bad = []
+    for w in page.findChildren(QAbstractButton) + page.findChildren(QComboBox):
+        if not w.isVisibleTo(page):
+            continue                      # hidden on purpose (photo navigation outside photo mode)
+        top_left = w.mapTo(win, QPoint(0, 0))
+        in_window = win.rect().contains(QRect(top_left, w.size()))
+        in_view = viewport.rect().contains(QRect(w.mapTo(viewport, QPoint(0, 0)), w.size()))
+        text = w.text() if isinstance(w, QAbstractButton) else w.currentText()
+        wide_enough = w.width() >= w.minimumSizeHint().width() - 1
+        if not (w.isVisible() and in_window and in_view and wide_enough):
+            bad.append((text, QRect(top_left, w.size()), win.size(), in_window, in_view, wide_enough))
+    return bad
+
+
+def test_at_800x600_every_sections_buttons_are_visible_inside_the_window(qtbot, make_window, dlib_faces_dir):
+    win = make_window(lang="en")
+    win.resize(800, 600)
+    for lang in ("en", "ko", "en"):          # the runtime switch re-lays out every text
+        win.set_language(lang)
+        for source in (0, str(dlib_faces_dir)):    # live, then photo mode (its navigation buttons shown)
+            win.open_source(source)
+            qtbot.waitUntil(lambda: win.last_packet is not None and
+                            (win.last_packet.kind == "photos") == isinstance(source, str), timeout=WAIT)
+            for i in range(win.side_panel.count()):
+                win.side_panel.setCurrentIndex(i)
+                qtbot.wait(30)
+                assert _clipped_controls(win) == [], (lang, source, win.side_panel.tabText(i))
+    assert win.side_panel.width() < 800 / 2.5        # the view keeps most of the width
+
+
+# --------------------------------------------------------------------------- faces
+def _click_face(qtbot, win, face):
+    from PySide6.QtCore import QPoint, Qt
+
+    rect, scale = win.view._layout[0]
+    x, y, w, h = face.box
+    pos = QPoint(int(rect.left() + (x + w / 2) * scale), int(rect.top() + (y + h / 2) * scale))
+    qtbot.mouseClick(win.view, Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_the_face_number_on_a_box_matches_the_history_title_after_a_click(qtbot, make_window):
+    from kise_desktop.gui.i18n import tr
+
+    win = make_window(lang="en")
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.view.faces_shown() >= 2 and len(win.view.drawn_labels) >= 2, timeout=WAIT)
+    faces = win.view._panels[0].result.faces
+    target = min(faces, key=lambda f: f.box[2] * f.box[3])     # not the largest: not followed by default
+    _click_face(qtbot, win, target)
+    tid = target.track_id
+    qtbot.waitUntil(lambda: win.history_title.text().endswith(tr("history_face", "en", id=tid)), timeout=WAIT)
+    qtbot.waitUntil(lambda: any(t == tid for t, _ in win.view.drawn_labels), timeout=WAIT)
+    drawn = dict(win.view.drawn_labels)
+    assert drawn[tid].startswith(f"#{tid} "), drawn             # the same number on the box
+    # choosing another face from the list follows that one, with its number
+    combo = win.history_panel.face_combo
+    other = next(t for t in drawn if t != tid)
+    combo.setCurrentIndex(combo.findData(other))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: win.history_title.text().endswith(tr("history_face", "en", id=other)), timeout=WAIT)
+    assert win.view.selected is not None and win.view.selected[1] == other
+
+
+def test_the_seed_models_seven_emotions_are_the_legend_and_the_switch_is_confirmed(qtbot, make_window, seed_model):
+    from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS
+
+    win = make_window(lang="en")
+    assert win.load_model(*seed_model)
+    names = win.history.legend_names()
+    assert len(names) == 7 and EMOTIONS[EMOTION_INDEX["contempt"]].en not in names
+    assert "seed mini_XCEPTION" in win.statusBar().currentMessage()
+    text = win.model_label.text()
+    assert "AIHub" in text and "7" in text           # what the sidecar knows: training data, classes
+
+
+# --------------------------------------------------------------------------- stop, warnings, report
+def test_after_stop_start_and_open_are_offered_and_timings_are_cleared(qtbot, make_window):
+    win = make_window(lang="en")
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.last_packet is not None and win.stage_label.text().strip() != "", timeout=WAIT)
+    win.stop_btn.click()
+    qtbot.waitUntil(lambda: win.stack.currentIndex() == 1, timeout=WAIT)
+    qtbot.wait(700)                                   # past a status-bar refresh
+    assert win.retry_btn.isVisible() and win.retry_btn.text() == win.start_camera_btn.text()
+    assert win.open_btn.isVisible()
+    assert win.stage_label.text().strip() == "" and win.perf_label.text().strip() == ""
+    seen = win.packets_shown
+    win.retry_btn.click()                             # starts the same camera again
+    qtbot.waitUntil(lambda: win.packets_shown > seen and win.stack.currentIndex() == 0, timeout=WAIT)
+
+
+def test_settings_that_find_no_face_get_a_warning_beside_them(qtbot, make_window):
+    win = make_window(lang="en")
+    win.health.no_face_s = 1.0                   # sooner than the 5 s of the app, for the test
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.view.faces_shown() > 0, timeout=WAIT)
+    assert win.settings_warning.isHidden()
+    win.worker.set_detector_settings(win.last_packet.panels[0].detector, _no_face_settings(win))
+    qtbot.waitUntil(lambda: not win.settings_warning.isHidden() and
+                    "No face found" in win.settings_warning.text(), timeout=WAIT)
+
+
+def _no_face_settings(win):
+    """Settings of the running detector that cannot find the photo's faces (a minimum size above them)."""
+    import dataclasses
+
+    settings = win.worker._settings[win.last_packet.panels[0].detector]
+    fields = {f.name for f in dataclasses.fields(settings)}
+    for name in ("min_size", "min_face"):
+        if name in fields:
+            return dataclasses.replace(settings, **{name: 400})
+    return dataclasses.replace(settings, **{"score_threshold": 0.999})
+
+
+def test_a_session_report_after_a_recording(qtbot, make_window, short_clip, tmp_path):
+    import base64
+    import re
+
+    import cv2
+
+    win = make_window(lang="en", pace=False)
+    assert not win.report_btn.isEnabled()
+    win.start_recording(tmp_path / "session.csv")
+    win.open_source(str(short_clip))
+    qtbot.waitUntil(lambda: win.recorder is not None and win.recorder.rows >= 40, timeout=WAIT)
+    win.stop_recording()
+    assert win.report_btn.isEnabled()
+    html_path, png_path = win.write_session_report(tmp_path / "report.html")
+    html = html_path.read_text(encoding="utf-8")
+    images = re.findall(r"data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]+)", html)
+    assert len(images) >= 2                           # a timeline and at least one face thumbnail
+    for data in images:
+        decoded = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        assert decoded is not None and decoded.size > 0
+    assert "jpeg" in html                             # thumbnails from the frames the window had
+    assert png_path.is_file() and cv2.imread(str(png_path)) is not None
+    assert "\u26a0" in win.side_panel.tabText(1)          # the Settings tab shows it from the other tab too
