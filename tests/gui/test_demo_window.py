@@ -168,6 +168,7 @@ def test_settings_that_find_no_face_get_a_warning_beside_them(qtbot, make_window
     win.worker.set_detector_settings(win.last_packet.panels[0].detector, _no_face_settings(win))
     qtbot.waitUntil(lambda: not win.settings_warning.isHidden() and
                     "No face found" in win.settings_warning.text(), timeout=WAIT)
+    assert "⚠" in win.side_panel.tabText(1)          # the Settings tab shows it from the other tab too
 
 
 def _no_face_settings(win):

@@ -132,7 +132,8 @@ def test_history_plot_receives_points(qtbot, make_window):
     assert win.history.visible_points() >= 2
     t, v = win.history.buffer.ordered()
     assert np.all(np.diff(t) >= 0)
-    assert np.isfinite(v[-1]).all() and abs(float(v[-1].sum()) - 1.0) < 1e-3
+    smoothed = v[-1, :8]                       # the buffer holds smoothed (0..7) then raw (8..15) values
+    assert np.isfinite(smoothed).all() and abs(float(smoothed.sum()) - 1.0) < 1e-3
     assert win.history_title.text().endswith(tr("history_face", "en", id=win._history_face_key[1]))
 
 
@@ -397,6 +398,7 @@ def test_the_registry_drives_the_detector_forms(qtbot, fourth_kind, make_window)
     # choosing it runs it: one face in the middle of the 640x480 frame, of the form's size
     win.open_source(0)
     controls.radios["centre"].setChecked(True)
+    win.side_panel.show_widget(controls)        # the detector forms are on the Settings tab
     assert form.isVisible() and not controls.forms["haar"].isVisible()
     packet = wait_for_faces(qtbot, win, "centre")
     assert [f.box for f in packet.panels[0].result.faces] == [(200, 120, 240, 240)]    # half of 480
