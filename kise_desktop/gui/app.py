@@ -39,6 +39,9 @@ def load_fonts(app) -> str | None:
         return None
     font = QFont(families[0])
     font.setPointSizeF(max(9.0, app.font().pointSizeF()))
+    # NanumGothic's hinting at 9-10 pt draws the full stop as a comma-like glyph: "1.20" read as
+    # "1,20" and "86.6%" as "86,6%" (seen in screenshots). Unhinted outlines draw a round dot.
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     app.setFont(font)
     return families[0]
 

@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         hist_box.seconds_changed.connect(self._on_history_seconds_changed)
         hist_box.refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         hist_box.face_chosen.connect(self._on_face_chosen)
-        hist_box.setMinimumHeight(150)
+        hist_box.setMinimumHeight(185)     # at 800x600 the legend still fits in two columns
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
