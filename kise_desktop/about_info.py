@@ -69,8 +69,9 @@ def sidecar_accuracy(sidecar: dict) -> float | None:
     metrics = sidecar.get("metrics")
     if not isinstance(metrics, dict):
         return None
-    if isinstance(metrics.get("accuracy"), (int, float)):
-        return float(metrics["accuracy"])
+    for key in ("accuracy", "test_accuracy", "ferplus_test_accuracy", "acc"):
+        if isinstance(metrics.get(key), (int, float)):
+            return float(metrics[key])
     for key, value in metrics.items():
         if "acc" in key.lower() and isinstance(value, (int, float)):
             return float(value)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from kise_desktop.about_info import sidecar_accuracy as model_accuracy  # one reader of sidecar metrics, shared with About
 from kise_desktop.emotions import EMOTIONS
 from kise_desktop.paths import MODELS_DIR, REPO_DIR
 
@@ -81,23 +82,6 @@ def find_sidecar(model_path: Path) -> Path | None:
     for candidate in (model_path.with_suffix(".json"), REPO_DIR / "training" / "anchors" / f"{model_path.stem}.json"):
         if candidate.is_file():
             return candidate
-    return None
-
-
-def model_accuracy(sidecar: dict) -> float | None:
-    """The test accuracy from a sidecar's "metrics", whatever the exact key is called."""
-    metrics = sidecar.get("metrics") or {}
-    if isinstance(metrics, dict):
-        for key in ("accuracy", "test_accuracy", "ferplus_test_accuracy", "acc"):
-            if isinstance(metrics.get(key), (int, float)):
-                return float(metrics[key])
-        for key, value in metrics.items():
-            if "acc" in key.lower() and isinstance(value, (int, float)):
-                return float(value)
-            if isinstance(value, dict):
-                nested = model_accuracy({"metrics": value})
-                if nested is not None:
-                    return nested
     return None
 
 

@@ -1,44 +1,20 @@
 """The detector registry: kinds are data, and the CLI follows them (the GUI forms are tested in tests/gui)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 from kise_desktop import cli
-from kise_desktop.core.detectors import (DetectorKind, all_presets, check_settings, describe, get_kind, kind_names,
+from kise_desktop.core.detectors import (all_presets, check_settings, describe, get_kind, kind_names,
                                          kind_of, make_detector, preset, register, settings_from_dict,
                                          settings_to_dict, unregister)
-from kise_desktop.core.detectors.base import setting
 from kise_desktop.core.types import Detection
-
-
-@dataclass(frozen=True)
-class CentreSettings:
-    """A toy fourth detector: one box in the middle of the frame."""
-    fraction: float = setting(0.5, label={"en": "Box size", "ko": "상자 크기"}, minimum=0.1, maximum=1.0,
-                              step=0.1, decimals=1)
-
-
-class CentreDetector:
-    kind = "centre"
-
-    def __init__(self, settings: CentreSettings) -> None:
-        self.settings = settings
-
-    def detect(self, frame):
-        h, w = frame.shape[:2]
-        side = int(min(h, w) * self.settings.fraction)
-        return [Detection(((w - side) // 2, (h - side) // 2, side, side))]
+from toy_detector import CENTRE_KIND, CentreSettings
 
 
 @pytest.fixture
 def fourth_kind():
-    kind = register(DetectorKind(
-        name="centre", display_name={"en": "Centre box", "ko": "가운데 상자"}, settings_class=CentreSettings,
-        factory=CentreDetector, presets={"live": CentreSettings(0.5), "photo": CentreSettings(0.8)},
-        summary={"en": "one box in the middle", "ko": "가운데 상자 하나"}))
+    kind = register(CENTRE_KIND)
     yield kind
     unregister("centre")
 
@@ -78,7 +54,7 @@ def test_describe_names_every_kind():
 
 def test_a_fourth_kind_is_one_registration_and_the_cli_offers_it(fourth_kind, group_photo, capsys):
     assert kind_of(CentreSettings()) is fourth_kind
-    assert describe(CentreSettings()) == "centre fraction=0.5"
+    assert describe(CentreSettings()) == "centre fraction=0.5 margin=3 shape=square mirrored=False"
     found = make_detector(preset("centre", "live")).detect(np.zeros((100, 200), np.uint8))
     assert found == [Detection((75, 25, 50, 50))]
     parser = cli.build_parser()

@@ -4,15 +4,11 @@ from __future__ import annotations
 import threading
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from kise_desktop.core.detectors import DetectorKind
-from kise_desktop.core.detectors.base import setting
 from kise_desktop.core.sources import Frame, SourceError, load_image, open_source
-from kise_desktop.core.types import Detection
 from kise_desktop.core.tracking import iou  # noqa: F401  (re-exported for the GUI tests)
 
 CANVAS = (640, 480)
@@ -97,30 +93,4 @@ class CameraFactory:
         return open_source(spec, loop=self.loop)
 
 
-# A toy fourth detector kind (as in tests/core/test_registry.py): one box in the middle of the frame.
-# Registered by the `fourth_kind` fixture, it must get a chooser entry and a form with no GUI code.
-@dataclass(frozen=True)
-class CentreSettings:
-    fraction: float = setting(0.5, label={"en": "Box size", "ko": "상자 크기"}, minimum=0.1, maximum=1.0,
-                              step=0.1, decimals=1)
-    margin: int = setting(3, label={"en": "Margin", "ko": "여백"}, minimum=0, maximum=9, step=1)
-    shape: str = setting("square", label={"en": "Shape", "ko": "모양"}, choices=("square", "wide"))
-    mirrored: bool = setting(False, label={"en": "Mirrored", "ko": "좌우 반전"})
-
-
-class CentreDetector:
-    kind = "centre"
-
-    def __init__(self, settings: CentreSettings) -> None:
-        self.settings = settings
-
-    def detect(self, frame):
-        h, w = frame.shape[:2]
-        side = int(min(h, w) * self.settings.fraction)
-        return [Detection(((w - side) // 2, (h - side) // 2, side, side))]
-
-
-CENTRE_KIND = DetectorKind(
-    name="centre", display_name={"en": "Centre box (toy)", "ko": "가운데 상자 (장난감)"}, settings_class=CentreSettings,
-    factory=CentreDetector, presets={"live": CentreSettings(0.5), "photo": CentreSettings(0.8, shape="wide")},
-    summary={"en": "one box in the middle", "ko": "가운데 상자 하나"})
+from toy_detector import CENTRE_KIND, CentreDetector, CentreSettings  # noqa: E402,F401  (shared with tests/core)
