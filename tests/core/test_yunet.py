@@ -11,22 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from kise_desktop.core.bench import MatchCounts, letterbox, map_box
 from kise_desktop.core.detectors import DetectorError, YuNetDetector, YuNetSettings, make_detector
 from kise_desktop.core.faces import FaceCropper, eye_angle_deg
 from kise_desktop.core.presets import LIVE_YUNET, PHOTO_YUNET
 from kise_desktop.core.sources import load_image
-
-
-def score(detector, photos, size=None) -> MatchCounts:
-    counts = MatchCounts()
-    for photo in photos:
-        image, truths = load_image(photo.path), photo.boxes
-        if size:
-            image, scale, offset = letterbox(image, size)
-            truths = [map_box(b, scale, offset) for b in truths]
-        counts.add([d.box for d in detector.detect(image)], truths)
-    return counts
+from test_detectors import score  # one scorer for every detector kind
 
 
 @pytest.fixture(scope="module")
