@@ -1,6 +1,10 @@
 """Assemble a short 640x480 demo video from photos (e.g. ../shared/data/dlib-faces).
 
     python scripts/make_demo_video.py /tmp/kise_demo.mp4 --photos ../shared/data/dlib-faces
+    python scripts/make_demo_video.py /tmp/kise_d6.mp4 --clip ../shared/data/videos/d6.mp4 --fps 30
+
+With --clip, a real clip (one person in front of a camera, like a webcam) is
+fitted onto the canvas frame by frame instead, at --fps (give the clip's own).
 
 Each photo is fitted onto a 640x480 canvas and shown for `--seconds-per-photo`
 with a slow zoom (so the tracker and the history plot see motion). The video is
@@ -41,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("output", help="video path to write (.mp4 or .avi)")
     p.add_argument("--photos", default=str(data_dir() / "dlib-faces"), help="folder of photos")
+    p.add_argument("--clip", help="a video to fit onto the canvas frame by frame, instead of photos")
     p.add_argument("--only", nargs="*", help="use only these file names (in this order)")
     p.add_argument("--seconds-per-photo", type=float, default=3.0)
     p.add_argument("--fps", type=float, default=25.0)
@@ -58,6 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot write {args.output}", file=sys.stderr)
         return 1
     n_frames = 0
+    if args.clip:
+        capture = cv2.VideoCapture(args.clip)
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            writer.write(fit(frame, width, height))
+            n_frames += 1
+        capture.release()
+        paths = []
+        if n_frames == 0:
+            print(f"{args.clip}: no frames could be read", file=sys.stderr)
+            return 1
     per_photo = max(1, round(args.seconds_per_photo * args.fps))
     for path in paths:
         image = load_image(path)

@@ -39,6 +39,8 @@ from PySide6.QtGui import QImage
 
 from . import core_api as core
 
+OPENCV_THREADS = 1
+
 # Used when the chosen detector cannot be built: Haar needs only OpenCV's own cascade file.
 FALLBACK_DETECTOR = "haar"
 IMAGE_SUFFIXES = core.IMAGE_SUFFIXES
@@ -330,6 +332,11 @@ class AnalysisWorker(QObject):
     # ------------------------------------------------------------- worker thread
     @Slot()
     def run(self) -> None:
+        # One OpenCV thread for the whole app: measured with bench_gui on a paced 30 fps video (2-core VM),
+        # YuNet on OpenCV's default pool cost 93% of a core against 74% on one thread at the same 30 fps
+        # shown: the pool's second thread spins between the small per-frame jobs, and the GUI thread
+        # needs that core anyway. (Process-wide: OpenCV has no per-thread setting.)
+        cv2.setNumThreads(OPENCV_THREADS)
         try:
             while not self._stop.is_set():
                 try:
