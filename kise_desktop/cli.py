@@ -543,11 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int_in(1, 10**9), default=None, help="stop after this many frames")
     p.add_argument("--smoothing", type=float_in(0.0, 1.0, high_open=True), default=None,
                    help="old per-frame weight of the past in [0, 1), no hysteresis (default: time-based, --tau)")
-    p.add_argument("--tau", type=float, help=f"smoothing time constant in s (default {LIVE_LABELS.tau_s:g})")
-    p.add_argument("--margin", type=float,
+    # The same ranges LabelSettings checks, here so a bad value is an argument error (exit 2).
+    p.add_argument("--tau", type=float_in(0.0, 3600.0),
+                   help=f"smoothing time constant in s (default {LIVE_LABELS.tau_s:g})")
+    p.add_argument("--margin", type=float_in(0.0, 1.0, high_open=True),
                    help=f"lead another emotion needs to take the label (default {LIVE_LABELS.margin:g})")
-    p.add_argument("--hold", type=float, help=f"how long that lead must last, s (default {LIVE_LABELS.hold_s:g})")
-    p.add_argument("--min-confidence", type=float,
+    p.add_argument("--hold", type=float_in(0.0, 3600.0),
+                   help=f"how long that lead must last, s (default {LIVE_LABELS.hold_s:g})")
+    p.add_argument("--min-confidence", type=float_in(0.0, 1.0),
                    help=f"below this a label is shown as uncertain (default {LIVE_LABELS.min_confidence:g})")
     p.add_argument("--report", metavar="REPORT.html", help="also write a session report (HTML + PNG)")
     add_detect_options(p, "live")
@@ -588,9 +591,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)     # --version prints and exits from in here
         return int(args.func(args))
+    except BrokenPipeError:
+        # `kise --version | head`: the reader left; stop quietly, as other command-line tools do. Point
+        # stdout at /dev/null so Python's own flush at exit does not raise a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (ModelError, SourceError, UserError, DetectorError, RunRefused, ClusterError) as exc:
         error(str(exc))
         return EXIT_FAILED

@@ -87,6 +87,10 @@ def test_video_on_a_fifo_is_refused_not_waited_on(tmp_path, model_args):
 BAD_ARGS = [
     ("video", "IN", "-o", "o.mp4", "--smoothing", "1.5"),
     ("video", "IN", "-o", "o.mp4", "--smoothing", "-0.1"),
+    ("video", "IN", "-o", "o.mp4", "--tau", "-1"),
+    ("video", "IN", "-o", "o.mp4", "--margin", "1"),
+    ("video", "IN", "-o", "o.mp4", "--hold", "nan"),
+    ("video", "IN", "-o", "o.mp4", "--min-confidence", "1.2"),
     ("video", "IN", "-o", "o.mp4", "--max-frames", "-5"),
     ("video", "IN", "-o", "o.mp4", "--max-frames", "0"),
     ("video", "IN", "-o", "out/nosuffix"),
@@ -183,3 +187,16 @@ def test_big_flat_png_is_reduced_before_conversion(tmp_path):
     width, height, peak_kb = (int(v) for v in done.stdout.split())
     assert (width, height) == (4096, 2530)
     assert peak_kb < 1_500_000, f"peak RSS {peak_kb / 1e6:.2f} GB"
+
+
+def test_version_into_a_closed_pipe_is_quiet():
+    """`kise --version | head -0`: the reader is gone before KISE writes; no BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "kise_desktop.cli", "--version"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.returncode == 0
