@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError  # noqa: F401
 from kise_desktop.core.detectors import (DETECT_WIDTHS, DetectorError, get_kind, kind_names, kind_of,  # noqa: F401
-                                         kinds, preset, settings_from_dict, settings_to_dict)
+                                         kinds, opencv_threads_for, preset, settings_from_dict, settings_to_dict)
 from kise_desktop.core.pipeline import Pipeline  # noqa: F401
 from kise_desktop.core.labels import LIVE_LABELS  # noqa: F401
 from kise_desktop.core.report import ReportCollector, ReportError, settings_text, write_report  # noqa: F401

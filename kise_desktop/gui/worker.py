@@ -39,8 +39,6 @@ from PySide6.QtGui import QImage
 
 from . import core_api as core
 
-OPENCV_THREADS = 1
-
 # Used when the chosen detector cannot be built: Haar needs only OpenCV's own cascade file.
 FALLBACK_DETECTOR = "haar"
 IMAGE_SUFFIXES = core.IMAGE_SUFFIXES
@@ -273,6 +271,7 @@ class AnalysisWorker(QObject):
         self._settings: dict[str, Any] = {k: core.preset(k, "live") for k in core.kind_names()}
         self._detector = core.kind_names()[0]
         self._compare: tuple[str, ...] = ()      # the kinds compared; () = one detector
+        self._opencv_threads: int | None = None   # what cv2.setNumThreads was last given
         self._pipelines: dict[str, Any] = {}
         # source state
         self._request: SourceRequest | None = None
@@ -332,15 +331,11 @@ class AnalysisWorker(QObject):
     # ------------------------------------------------------------- worker thread
     @Slot()
     def run(self) -> None:
-        # One OpenCV thread for the whole app: measured with bench_gui on a paced 30 fps video (2-core VM),
-        # YuNet on OpenCV's default pool cost 93% of a core against 74% on one thread at the same 30 fps
-        # shown: the pool's second thread spins between the small per-frame jobs, and the GUI thread
-        # needs that core anyway. (Process-wide: OpenCV has no per-thread setting.)
-        cv2.setNumThreads(OPENCV_THREADS)
         try:
             while not self._stop.is_set():
                 try:
                     self._apply_commands()
+                    self._apply_opencv_threads()
                     if self._stop.is_set():
                         break
                     if self._source_kind == "photos":
@@ -358,6 +353,15 @@ class AnalysisWorker(QObject):
         finally:
             self._close_source()
             self.finished.emit()
+
+    def _apply_opencv_threads(self) -> None:
+        """OpenCV's thread count for the detectors now running, as their kinds ask (registry:
+        `opencv_threads`). Process-wide: OpenCV has no per-thread setting, and this is the thread
+        that uses it."""
+        wanted = core.opencv_threads_for(self._compare or (self._detector,))
+        if wanted != self._opencv_threads:
+            cv2.setNumThreads(wanted)
+            self._opencv_threads = wanted
 
     def _idle_wait(self, timeout: float) -> None:
         self._wake.wait(timeout)

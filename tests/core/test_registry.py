@@ -64,3 +64,12 @@ def test_a_fourth_kind_is_one_registration_and_the_cli_offers_it(fourth_kind, gr
         parser.parse_args(["annotate", "x.jpg", "--detector", "nosuch"])
     assert exit_info.value.code == 2
     assert "centre" in capsys.readouterr().err
+
+
+def test_opencv_threads_follow_the_running_kinds():
+    from kise_desktop.core.detectors import opencv_threads_for
+
+    # YuNet and HOG ask for one OpenCV thread (measured: the pool spins); Haar keeps OpenCV's pool.
+    assert opencv_threads_for(["yunet"]) == 1 and opencv_threads_for(["yunet", "hog"]) == 1
+    assert opencv_threads_for(["haar"]) == -1 and opencv_threads_for(["yunet", "haar"]) == -1
+    assert opencv_threads_for(["no-such-kind"]) == -1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 
 import cv2
 import numpy as np
@@ -62,9 +63,12 @@ def test_detector_toggle_takes_effect_without_restarting_the_source(qtbot, make_
     win.open_source(0)
     wait_for_faces(qtbot, win, "haar")
     camera = win.factory.cameras[0]
+    # Haar keeps OpenCV's thread pool (its kind asks for it); a one-core machine's pool is one thread.
+    assert cv2.getNumThreads() > 1 or (os.cpu_count() or 1) == 1
     win.controls.radios["hog"].setChecked(True)
     wait_for_faces(qtbot, win, "hog")
     assert len(win.factory.calls) == 1 and not camera.closed.is_set()
+    assert cv2.getNumThreads() == 1           # HOG (like YuNet) runs on one OpenCV thread
     before = camera.delivered
     qtbot.waitUntil(lambda: camera.delivered > before + 2, timeout=WAIT)
     # settings changes reach the running pipeline too: a huge min size finds nothing

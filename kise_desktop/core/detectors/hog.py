@@ -54,6 +54,8 @@ register(DetectorKind(
     display_name={"en": "HOG (dlib)", "ko": "HOG (dlib)"},
     settings_class=HogSettings,
     factory=HogDetector,
+    # dlib does the work on its own; OpenCV only converts and resizes, jobs too small for its pool.
+    opencv_threads=1,
     presets={
         "seed": HogSettings(upsample=1, detect_width=None),
         # HOG's ~80 px window without upsampling at up to 640 px wide: 1280x720 costs the same as 640x480.

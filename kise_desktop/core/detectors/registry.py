@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 PRESET_NAMES: tuple[str, ...] = ("seed", "live", "photo")
 
@@ -30,6 +30,10 @@ class DetectorKind:
     # margin (from its sidecar) was tuned on boxes like Haar's. Each crop side is
     # multiplied by this, so that every kind gives the classifier the same framing.
     crop_scale: float = 1.0
+    # OpenCV threads this kind runs best with in a live app, where the GUI needs the other cores:
+    # 1 for a kind whose per-frame jobs are too small for OpenCV's pool (it spins between them),
+    # None for one that OpenCV parallelises well (Haar's scales). Measured with bench_gui --paced.
+    opencv_threads: int | None = None
 
     def name_in(self, lang: str) -> str:
         return self.display_name.get(lang) or self.display_name["en"]
@@ -186,3 +190,10 @@ def describe(settings: Any) -> str:
 
 def width_text(detect_width: int | None) -> str:
     return f"@{detect_width}" if detect_width else "@full"
+
+
+def opencv_threads_for(kinds: Iterable[str]) -> int:
+    """Threads for cv2.setNumThreads while these kinds run: 1 if every one asks for 1, else -1
+    (OpenCV's own default pool)."""
+    wanted = {_KINDS[k].opencv_threads if k in _KINDS else None for k in kinds}
+    return 1 if wanted == {1} else -1

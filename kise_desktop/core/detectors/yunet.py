@@ -138,4 +138,7 @@ register(DetectorKind(
     # over tilts 0/+-30 with aligned crops peaks at 0.8: 2023mar 86.8% (1.0: 84.2%, 0.7: 86.2%), n 87.7%
     # (1.0: 85.4%, 0.7: 86.1%); upright, plain crops: 2023mar 85.9% (1.0: 83.1%), n 87.8% (1.0: 84.8%).
     crop_scale=0.8,
+    # OpenCV's pool cost 93% of a core against 74% on one thread for the same 30 fps shown
+    # (bench_gui --paced, 2-core VM): its second thread spins between the small DNN layers.
+    opencv_threads=1,
 ))
