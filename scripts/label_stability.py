@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tau", type=float, help="'after' time constant, s (default: the core's)")
     ap.add_argument("--margin", type=float, help="'after' margin (default: the core's)")
     ap.add_argument("--hold", type=float, help="'after' hold time, s (default: the core's)")
+    ap.add_argument("--detect-rate", type=float, help="detections per second (the app's Find faces setting; default: every frame)")
     ap.add_argument("--sweep", action="store_true", help="replay a grid of settings; print the best")
     ap.add_argument("--dump", type=Path, help="write per-frame CSVs (main face) to this folder")
     ap.add_argument("--json", type=Path, help="write the figures as JSON here")
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         events = marks.get(clip, {}).get("events", [])
         # The real pipeline once, with the 'after' settings; 'before' replays its detections
         # through the tracker (checked: the replay of 'after' gives the pipeline's labels).
-        rec, followed = record(Pipeline(classifier, preset, smoothing=after), path)
+        rec, followed = record(Pipeline(classifier, preset, smoothing=after, detect_rate=args.detect_rate), path)
         recorded[clip] = rec
         if not np.array_equal(replay(rec, after).displayed, followed.displayed):
             print(f"label_stability: {clip}: the replay differs from the pipeline", file=sys.stderr)
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((clip, name, measure(shown, rec.fps, events)))
             if args.dump:
                 dump(args.dump / f"{clip}_{name.split()[0]}.csv", shown, rec)
-    print(f"detector: live-{args.detector}; after = {after.describe()}")
+    rate = f"{args.detect_rate:g} detections/s" if args.detect_rate else "every frame"
+    print(f"detector: live-{args.detector}, faces found {rate}; after = {after.describe()}")
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps([{"clip": c, "settings": n, **m} for c, n, m in rows], indent=2))

@@ -14,6 +14,13 @@ from kise_desktop.core.tracking import IoUTracker
 from kise_desktop.core.types import FaceResult, FrameResult
 
 TIMING_KEYS = ("convert", "detect", "crop", "classify", "track", "total")
+# Detections per second a live source may ask for (None = every frame); the GUI offers these.
+DETECT_RATE_CHOICES: tuple[float | None, ...] = (None, 15.0, 10.0)
+# The app's default for live video: at 30 fps it halves detection's CPU (bench_gui --paced: YuNet 58% -> 41%
+# of a core on a real clip) and leaves the labels as they were (scripts/label_stability.py --detect-rate 15:
+# the same changes/s and onset reactions within 0.04 s on the four real clips). Files written by
+# `kise video` are still detected in every frame.
+LIVE_DETECT_RATE: float | None = 15.0
 
 
 class Pipeline:
@@ -27,12 +34,24 @@ class Pipeline:
     +-0.6 points; on the test set +5.8 to +6.1 at +-30, +1.0 to +1.9 at +-15,
     +0.3/+0.4 upright, for both 2023mar (the live preset) and n.
 
+    `detect_rate`: at most this many detections per second of video time
+    (None = every frame). Between two, the last boxes and landmarks are reused
+    and only the crops are classified again: every frame still gets fresh
+    emotions, and the boxes trail a moving head by at most 1/rate s. Detection
+    is most of a live frame's work (YuNet: ~9 of ~12 ms), so a laptop can play
+    30 fps at about half the CPU with a rate of 15.
+
     Not thread-safe (the classifier's interpreter is not): run it on one
     thread, and change settings from that thread between frames.
     """
 
     def __init__(self, classifier: EmotionClassifier, detector_settings: Any,
-                 smoothing: LabelSettings | float = LIVE_LABELS, align_faces: bool = True) -> None:
+                 smoothing: LabelSettings | float = LIVE_LABELS, align_faces: bool = True,
+                 detect_rate: float | None = None) -> None:
+        self._last_detect_ts: float | None = None
+        self._last_size: tuple[int, ...] = ()
+        self._last_detections: list = []
+        self.detect_rate = detect_rate
         self._detector: Detector = make_detector(detector_settings)
         self._tracker = IoUTracker(smoothing=smoothing)
         self._images = FrameImages()
@@ -72,8 +91,21 @@ class Pipeline:
         self._align = bool(on)
         self._cropper.align = self._align
 
+    @property
+    def detect_rate(self) -> float | None:
+        return self._detect_rate
+
+    @detect_rate.setter
+    def detect_rate(self, rate: float | None) -> None:
+        if rate is not None and not rate > 0:
+            raise ValueError(f"detect_rate must be > 0 detections per second (or None), got {rate}")
+        if rate != getattr(self, "_detect_rate", None):
+            self._last_detect_ts = None
+        self._detect_rate = rate
+
     def set_detector(self, settings: Any) -> None:
         """New detector settings; the detector is rebuilt only if its kind changes."""
+        self._last_detect_ts = None         # the next frame is detected with them
         if same_kind(self._detector, settings):
             self._detector.settings = settings
         else:
@@ -92,6 +124,14 @@ class Pipeline:
     def reset_tracks(self) -> None:
         """Forget faces seen so far (a new video, or photos unrelated to each other)."""
         self._tracker.reset()
+        self._last_detect_ts = None
+
+    def _detection_due(self, timestamp: float, size: tuple[int, ...]) -> bool:
+        last = self._last_detect_ts
+        if self._detect_rate is None or last is None or size != self._last_size:
+            return True
+        # Time running backwards (a looped or re-opened video) detects at once.
+        return not 0.0 <= timestamp - last < 1.0 / self._detect_rate - 1e-6
 
     # -- per frame -------------------------------------------------------------
 
@@ -101,7 +141,12 @@ class Pipeline:
         images = self._images.set(frame_bgr)
         gray = images.gray          # the cropper needs it whatever the detector reads
         t1 = time.perf_counter()
-        detections = self._detector.detect(images)
+        detected = self._detection_due(timestamp, gray.shape)
+        if detected:
+            detections = self._last_detections = self._detector.detect(images)
+            self._last_detect_ts, self._last_size = timestamp, gray.shape
+        else:
+            detections = self._last_detections
         t2 = time.perf_counter()
         crops = self._cropper.crop(gray, detections)
         t3 = time.perf_counter()
@@ -116,7 +161,7 @@ class Pipeline:
             TIMING_KEYS, (t0, t1, t2, t3, t4, t0), (t1, t2, t3, t4, t5, t5))}
         height, width = gray.shape[:2]
         return FrameResult(faces=faces, timings_ms=timings, frame_size=(width, height), timestamp=timestamp,
-                           detector=self._detector.kind)
+                           detector=self._detector.kind, detected=detected)
 
 
 def settings_dict(settings: Any) -> dict:

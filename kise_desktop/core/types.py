@@ -54,3 +54,4 @@ class FrameResult:
     frame_size: tuple[int, int] = (0, 0)  # width, height
     timestamp: float = 0.0               # seconds, from the source
     detector: str = ""                   # the detector kind that found the faces ("haar", "hog", "yunet")
+    detected: bool = True                # False: the boxes are the last detection's (Pipeline.detect_rate)

@@ -112,7 +112,8 @@ def pipeline_block(video: str, detector: str, classifier, seconds: float) -> dic
 
 
 def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, seconds: float, warmup: float,
-              compare: bool = False, rss_every: float = 10.0, hidden: bool = False, paced: bool = False) -> dict:
+              compare: bool = False, rss_every: float = 10.0, hidden: bool = False, paced: bool = False,
+              detect_rate: float | None = None) -> dict:
     """The real window on the video (looped; unpaced, or at its own rate with `paced`), timed in Qt's event loop."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 
@@ -128,6 +129,7 @@ def gui_block(app, video: str, detector: str, model: str, sidecar: str | None, s
     # A window whose detector controls do not offer this kind yet (the GUI is being taught the registry)
     # would quietly run its default instead: then the worker is told directly, with the kind's live preset,
     # and the row says so. The detector that really ran is read back from the packets either way.
+    win.controls.set_detect_rate(detect_rate)      # as a user picks it in the Settings tab
     forced = not compare and getattr(win.controls, "detector", detector) != detector
     if forced:
         win.worker.set_detector_settings(detector, preset(detector, "live"))
@@ -252,7 +254,7 @@ def print_paced_targets(results: list[dict], own_fps: float) -> None:
     for r in results:
         fps_ok = own_fps > 0 and abs(r["displayed_fps"] - own_fps) <= 1.0
         cpu_ok = r["cpu_one_core"] <= 0.5
-        verdict = ("PASS" if fps_ok and cpu_ok else "MISS") if r["detector"] == "yunet" else "info"
+        verdict = ("PASS" if fps_ok and cpu_ok else "MISS") if r["detector"].split()[0] == "yunet" else "info"
         print(f"{verdict}  {r['detector']}: displayed {r['displayed_fps']:.1f} fps, worker {r['worker_fps']:.1f} fps, "
               f"app CPU {r['cpu_one_core']:.0%} of one core")
 
@@ -281,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kise-bench", metavar="BENCH_JSON",
                    help="a `kise bench` bench.json: also print displayed fps against its live-haar/live-hog "
                         "fps at 640x480 (run it in the same hour: this machine's speed drifts)")
+    p.add_argument("--detect-rates", type=float, nargs="+", default=None, metavar="HZ",
+                   help="the app's 'Find faces' setting, detections per second on live video; 0 = every frame "
+                        "(default: the app's own default). Several: one row per detector and rate, same run")
     p.add_argument("--paced", action="store_true",
                    help="play the video at its own frame rate, as the app does (default: unpaced, flat out)")
     p.add_argument("--json", help="write the results here")
@@ -308,24 +313,29 @@ def main(argv: list[str] | None = None) -> int:
           f"{'paced' if args.paced else 'unpaced'}); {os.cpu_count()} CPUs; "
           f"loadavg {os.getloadavg()[0]:.2f}", flush=True)
     results = []
-    for det in args.detector:
+    from kise_desktop.core.pipeline import LIVE_DETECT_RATE
+
+    rates = args.detect_rates if args.detect_rates is not None else [LIVE_DETECT_RATE or 0.0]
+    runs = [(det, rate) for det in args.detector for rate in rates]
+    for det, rate in runs:
+        label = det if rate <= 0 else f"{det} @{rate:g}/s"
         pipes, guis = [], []
         for rnd in range(args.rounds):
             if not args.skip_pipeline and det in kinds:
                 pipes.append(pipeline_block(args.video, det, classifier, args.seconds))
             guis.append(gui_block(app, "" if det == "idle" else args.video, det if det in kinds else kinds[0],
                                   model, sidecar, args.seconds, args.warmup, compare=det == "compare",
-                                  hidden=args.hidden, paced=args.paced))
+                                  hidden=args.hidden, paced=args.paced, detect_rate=rate if rate > 0 else None))
             g = guis[-1]
-            print(f"[{det}] round {rnd + 1}/{args.rounds}: "
+            print(f"[{label}] round {rnd + 1}/{args.rounds}: "
                   + (f"pipeline {pipes[-1]['frames'] / pipes[-1]['seconds']:.1f} fps, " if pipes else "")
                   + f"GUI displayed {g['shown'] / g['elapsed']:.1f} fps, CPU {g['cpu_seconds'] / g['elapsed']:.0%} "
                   f"of one core; ran {','.join(g['ran']) or '-'}" + (" (worker told directly)" if g["forced_worker"]
                                                                       else ""), flush=True)
             if det in kinds and g["ran"] and g["ran"] != [det]:
                 print(f"bench_gui: asked for {det}, the app ran {','.join(g['ran'])}", file=sys.stderr)
-        row = summarise(det, pipes, guis)
-        row["video_fps"], row["paced"] = own_fps, args.paced
+        row = summarise(label, pipes, guis)
+        row["video_fps"], row["paced"], row["detect_rate"] = own_fps, args.paced, rate if rate > 0 else None
         results.append(row)
 
     print()

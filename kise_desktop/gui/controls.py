@@ -145,6 +145,7 @@ class DetectorControls(QGroupBox):
     detector_changed = Signal(str)            # kind
     settings_changed = Signal(str, object)    # kind, its settings
     compare_changed = Signal(list)            # the kinds to compare; [] = compare off (or fewer than two chosen)
+    detect_rate_changed = Signal(object)      # detections per second on live video; None = every frame
 
     def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -172,10 +173,18 @@ class DetectorControls(QGroupBox):
         cl.addStretch(1)
         self.forms: dict[str, SettingsForm] = {k: SettingsForm(k, lang) for k in names}
         self.defaults_btn = QPushButton()
+        self.rate_label = QLabel()
+        self.rate_combo = QComboBox()
+        for rate in core.DETECT_RATE_CHOICES:
+            self.rate_combo.addItem("", rate)
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(self.rate_label)
+        rate_row.addWidget(self.rate_combo, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(radios)
         layout.addWidget(self.compare_box)
         layout.addWidget(self.compare_list)
+        layout.addLayout(rate_row)
         for form in self.forms.values():
             layout.addWidget(form)
         layout.addWidget(self.defaults_btn)
@@ -187,6 +196,7 @@ class DetectorControls(QGroupBox):
         for form in self.forms.values():
             form.changed.connect(self.settings_changed)
         self.defaults_btn.clicked.connect(self._on_defaults_clicked)
+        self.rate_combo.currentIndexChanged.connect(lambda _i: self.detect_rate_changed.emit(self.detect_rate))
         self.retranslate(lang)
         self._show_forms()
 
@@ -198,6 +208,15 @@ class DetectorControls(QGroupBox):
     def set_detector(self, kind: str) -> None:
         if kind in self.radios:
             self.radios[kind].setChecked(True)
+
+    @property
+    def detect_rate(self) -> float | None:
+        return self.rate_combo.currentData()
+
+    def set_detect_rate(self, rate: float | None) -> None:
+        """Choose this rate if it is offered (else every frame); emits `detect_rate_changed` on a change."""
+        index = self.rate_combo.findData(rate) if rate is not None else 0
+        self.rate_combo.setCurrentIndex(max(0, index))
 
     @property
     def compared(self) -> list[str]:
@@ -269,3 +288,10 @@ class DetectorControls(QGroupBox):
         for form in self.forms.values():
             form.retranslate(lang)
         self.defaults_btn.setText(tr("btn_defaults", lang))
+        self.rate_label.setText(tr("detect_rate", lang))
+        for i in range(self.rate_combo.count()):
+            rate = self.rate_combo.itemData(i)
+            self.rate_combo.setItemText(i, tr("rate_every_frame", lang) if rate is None
+                                        else tr("rate_per_second", lang, n=rate))
+        for widget in (self.rate_label, self.rate_combo):
+            widget.setToolTip(tr("detect_rate_tip", lang))

@@ -272,6 +272,7 @@ class AnalysisWorker(QObject):
         self._detector = core.kind_names()[0]
         self._compare: tuple[str, ...] = ()      # the kinds compared; () = one detector
         self._opencv_threads: int | None = None   # what cv2.setNumThreads was last given
+        self._detect_rate: float | None = None     # detections per second on live sources; None = every frame
         self._pipelines: dict[str, Any] = {}
         # source state
         self._request: SourceRequest | None = None
@@ -307,6 +308,10 @@ class AnalysisWorker(QObject):
 
     def set_detector_settings(self, kind: str, settings: Any) -> None:
         self._post("settings", kind, settings)
+
+    def set_detect_rate(self, rate: float | None) -> None:
+        """Detections per second on live sources (None = every frame); photos are always detected."""
+        self._post("detect_rate", rate)
 
     def set_compare(self, kinds: list[str] | tuple[str, ...]) -> None:
         """Run these detectors side by side (two or more); anything shorter turns compare mode off."""
@@ -393,6 +398,8 @@ class AnalysisWorker(QObject):
                 if kind in self._pipelines:
                     self._pipelines[kind].set_detector(settings)
                 self._photo_dirty = True
+            elif name == "detect_rate":
+                self._detect_rate = args[0]
             elif name == "compare":
                 self._compare = args[0] if len(args[0]) >= 2 else ()
                 self._photo_dirty = True
@@ -553,7 +560,9 @@ class AnalysisWorker(QObject):
         if self._classifier is not None:
             for det in self._compare or (self._detector,):
                 try:
-                    result = self._pipeline(det).analyze(image, timestamp)
+                    pipe = self._pipeline(det)
+                    pipe.detect_rate = None if photo else self._detect_rate
+                    result = pipe.analyze(image, timestamp)
                 except core.DetectorError as exc:       # a model file missing or damaged
                     self._drop_detector(det, str(exc))
                     continue

@@ -92,3 +92,47 @@ def test_bad_frames_are_refused(classifier):
         pipeline.analyze(np.zeros((48, 48, 2), np.uint8))
     with pytest.raises(ValueError):
         pipeline.smoothing = 1.5
+
+
+def test_a_detect_rate_reuses_boxes_between_detections_and_classifies_every_frame(classifier, shared_data):
+    from kise_desktop.core.detectors import preset
+    from kise_desktop.core.sources import open_source
+
+    clip = shared_data / "videos" / "d19.mp4"          # 30 fps, one man
+    if not clip.is_file():
+        pytest.skip(f"{clip} is absent")
+    frames = []
+    source = open_source(str(clip))
+    for frame in source:
+        frames.append((frame.image_bgr, frame.timestamp))
+        if len(frames) == 60:
+            break
+    source.close()
+    every = Pipeline(classifier, preset("yunet", "live"))
+    halved = Pipeline(classifier, preset("yunet", "live"), detect_rate=15.0)
+    calls = []
+    real_detect = halved.detector.detect
+    halved.detector.detect = lambda images: calls.append(1) or real_detect(images)
+    probs_differ = 0
+    previous = None
+    for image, ts in frames:
+        seen = len(calls)
+        a, b = every.analyze(image, ts), halved.analyze(image, ts)
+        assert len(b.faces) == len(a.faces) == 1
+        assert b.detected == (len(calls) > seen)
+        if len(calls) == seen and previous is not None:
+            assert b.faces[0].box == previous.faces[0].box          # the last boxes, reused
+            probs_differ += not np.allclose(b.faces[0].probabilities, previous.faces[0].probabilities)
+        previous = b
+    # 60 frames of 30 fps at 15 detections a second: every other frame is detected.
+    assert 28 <= len(calls) <= 32
+    assert probs_differ > 10             # the reused box's crop is classified again, frame by frame
+    # Time running backwards (a looped video) detects at once.
+    seen = len(calls)
+    halved.analyze(frames[0][0], 0.0)
+    assert len(calls) == seen + 1
+
+
+def test_a_bad_detect_rate_is_refused(classifier):
+    with pytest.raises(ValueError, match="detect_rate"):
+        Pipeline(classifier, LIVE_HAAR, detect_rate=0.0)

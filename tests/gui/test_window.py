@@ -457,3 +457,23 @@ def test_yunet_landmarks_are_drawn_as_dots(qtbot, make_window):
         c = image.pixelColor(int(rect.left() + x * scale), int(rect.top() + y * scale))
         hits += abs(c.red() - LANDMARK_RGB[0]) + abs(c.green() - LANDMARK_RGB[1]) + abs(c.blue() - LANDMARK_RGB[2]) < 60
     assert hits >= 4, hits          # (a label may cover one point)
+
+
+def test_find_faces_rate_starts_at_the_live_default_reaches_the_worker_and_is_remembered(qtbot, make_window,
+                                                                                     settings):
+    from kise_desktop.core.pipeline import LIVE_DETECT_RATE
+
+    win = make_window(lang="en", detector="yunet")
+    assert win.controls.detect_rate == LIVE_DETECT_RATE
+    win.open_source(0)
+    wait_for_faces(qtbot, win, "yunet")
+    qtbot.waitUntil(lambda: win.worker._detect_rate == LIVE_DETECT_RATE, timeout=WAIT)
+    assert "second" in win.controls.rate_combo.currentText()
+    win.controls.set_detect_rate(None)                         # "in every frame"
+    qtbot.waitUntil(lambda: win.worker._detect_rate is None, timeout=WAIT)
+    wait_for_faces(qtbot, win, "yunet")
+    win.set_language("ko")
+    assert win.controls.rate_combo.currentText() == "매 프레임"
+    win.close()
+    again = make_window(lang="en", detector="yunet")
+    assert again.controls.detect_rate is None and float(settings.value("detect_rate")) == 0.0
