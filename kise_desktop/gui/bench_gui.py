@@ -240,7 +240,7 @@ def against_kise_bench(results: list[dict], bench_json: Path) -> None:
     print(f"| detector | GUI displayed fps | `kise bench` live fps at 640x480 ({bench_json}) | displayed / kise bench |")
     print("|---|---|---|---|")
     for r in results:
-        ref = live.get(f"live-{r['detector']}")
+        ref = live.get(f"live-{r['kind']}")
         if ref:
             r["kise_bench_fps"], r["displayed_vs_kise_bench"] = ref, r["displayed_fps"] / ref
             print(f"| {r['detector']} | {r['displayed_fps']:.1f} | {ref:.1f} | {r['displayed_vs_kise_bench']:.3f} |")
@@ -254,7 +254,7 @@ def print_paced_targets(results: list[dict], own_fps: float) -> None:
     for r in results:
         fps_ok = own_fps > 0 and abs(r["displayed_fps"] - own_fps) <= 1.0
         cpu_ok = r["cpu_one_core"] <= 0.5
-        verdict = ("PASS" if fps_ok and cpu_ok else "MISS") if r["detector"].split()[0] == "yunet" else "info"
+        verdict = ("PASS" if fps_ok and cpu_ok else "MISS") if r["kind"] == "yunet" else "info"
         print(f"{verdict}  {r['detector']}: displayed {r['displayed_fps']:.1f} fps, worker {r['worker_fps']:.1f} fps, "
               f"app CPU {r['cpu_one_core']:.0%} of one core")
 
@@ -335,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             if det in kinds and g["ran"] and g["ran"] != [det]:
                 print(f"bench_gui: asked for {det}, the app ran {','.join(g['ran'])}", file=sys.stderr)
         row = summarise(label, pipes, guis)
-        row["video_fps"], row["paced"], row["detect_rate"] = own_fps, args.paced, rate if rate > 0 else None
+        row["kind"], row["video_fps"], row["paced"] = det, own_fps, args.paced
+        row["detect_rate"] = rate if rate > 0 else None
         results.append(row)
 
     print()

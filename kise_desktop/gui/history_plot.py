@@ -76,9 +76,12 @@ class RingBuffer:
 # With no source (no frames yet), the empty axes still appear soon after the window.
 BUILD_WHEN_IDLE_MS = 1500
 
-# Probability axis: fixed ticks, 0 and 1.0 included (pyqtgraph's automatic ones skip both ends).
-PROBABILITY_TICKS = [[(0.0, "0"), (0.5, "0.5"), (1.0, "1.0")], [(0.25, "0.25"), (0.75, "0.75")]]
-LEFT_AXIS_WIDTH = 58        # px: tick labels ("0.25") plus the rotated axis label, never clipped
+# Probability axis: fixed ticks, 0 and 100% included (pyqtgraph's automatic ones skip both ends).
+# Percent ticks say what the axis is, in any language, so it has no rotated title: pyqtgraph drew
+# "확률" rotated at ~7 px, its glyphs blurred into each other (the 800x600 Korean screenshot).
+PROBABILITY_TICKS = [[(0.0, "0"), (0.5, "50%"), (1.0, "100%")], [(0.25, "25%"), (0.75, "75%")]]
+AXIS_LABEL_STYLE = {"font-size": "9pt"}
+LEFT_AXIS_WIDTH = 44        # px: the widest tick label ("100%"), never clipped
 LEGEND_ROW_PX = 22          # one legend row at 8 pt (measured)
 LEGEND_COLUMN = 3           # plot layout column right of the data area (0 left axis, 1 data, 2 right axis)
 
@@ -316,8 +319,7 @@ class HistoryPlot(DeferredPlot):
             self.curves[i].opts["name"] = EMOTIONS[i].name(lang)
             self.legend.addItem(self.curves[i], EMOTIONS[i].name(lang))
         self._fit_legend()
-        self.plot.setLabel("bottom", tr("axis_time", lang))
-        self.plot.setLabel("left", tr("axis_prob", lang))
+        self.plot.setLabel("bottom", tr("axis_time", lang), **AXIS_LABEL_STYLE)
 
     def _fit_legend(self) -> None:
         """As many legend columns as the plot's height needs (one column when it is tall)."""
@@ -383,7 +385,6 @@ class ProbabilityBars(DeferredPlot):
             return
         ticks = [(n, EMOTIONS[i].name(lang)) for n, i in enumerate(self.emotions)]
         self.plot.getAxis("bottom").setTicks([ticks])
-        self.plot.setLabel("left", tr("axis_prob", lang))
 
     def bar_names(self) -> list[str]:
         self.ensure_built()

@@ -76,7 +76,6 @@ _STRINGS: dict[str, dict[str, str]] = {
     "history_none": {"en": "no face", "ko": "얼굴 없음"},
     "history_seconds": {"en": "Window (s)", "ko": "구간 (초)"},
     "axis_time": {"en": "seconds", "ko": "초"},
-    "axis_prob": {"en": "probability", "ko": "확률"},
     # performance
     "perf": {"en": "{fps:.1f} fps shown | pipeline {pfps:.1f} fps", "ko": "표시 {fps:.1f} fps | 처리 {pfps:.1f} fps"},
     "perf_stages": {"en": "grab {grab:.1f} | {detect} | classify {classify:.1f} | draw {draw:.1f} ms",

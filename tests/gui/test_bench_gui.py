@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from kise_desktop.core.pipeline import LIVE_DETECT_RATE
 from kise_desktop.paths import REPO_DIR
 
 
@@ -38,7 +39,8 @@ def test_bench_gui_measures_displayed_fps_cpu_latency_and_memory(tmp_path, dlib_
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO_DIR, timeout=180)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "| haar |" in run.stdout and "displayed/pipeline" in run.stdout
+    # the app's default Find faces rate, unless told otherwise
+    assert f"| haar @{LIVE_DETECT_RATE:g}/s |" in run.stdout and "displayed/pipeline" in run.stdout
     row = json.loads(out.read_text(encoding="utf-8"))["results"][0]
     assert row["pipeline_fps"] > 0 and row["displayed_fps"] > 0          # frames went through both paths
     assert row["loop_lateness_ms"]["ticks"] > 10                         # the 20 ms probe timer ran
@@ -46,6 +48,7 @@ def test_bench_gui_measures_displayed_fps_cpu_latency_and_memory(tmp_path, dlib_
     assert set(row["per_frame_ms"]) >= {"worker_analyze", "gui_paint", "gui_thread_cpu"}
     assert row["per_frame_ms"]["gui_paint"] > 0                          # the window really painted
     assert row["cpu_one_core"] > 0 and "app CPU" in run.stdout           # process CPU s per wall s was read
-    assert row["detectors_ran"] == ["haar"]                              # the packets came from the asked kind
+    assert row["detectors_ran"] == ["haar"] and row["kind"] == "haar"    # the packets came from the asked kind
+    assert row["detect_rate"] == LIVE_DETECT_RATE
     assert row["kise_bench_fps"] > 0                                     # read from the real kise bench run
     assert row["displayed_vs_kise_bench"] == pytest.approx(row["displayed_fps"] / row["kise_bench_fps"])

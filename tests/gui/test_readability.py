@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QLocale, QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QDoubleSpinBox, QVBoxLayout, QWidget
 
 from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
@@ -58,10 +58,12 @@ def test_legend_is_outside_the_data_area_and_both_axis_ends_are_labelled(qtbot, 
     painter = QPainter(image)
     texts = [spec[2] for spec in axis.generateDrawSpecs(painter)[2]]
     painter.end()
-    assert "0" in texts and "1.0" in texts, texts
-    # the rotated axis label lies inside the widget (not clipped at its left edge)
-    label = axis.label.mapRectToScene(axis.label.boundingRect())
-    assert label.left() >= 0 and widget_rect.contains(label), (label, widget_rect)
+    assert "0" in texts and "100%" in texts, texts
+    # percent ticks instead of a rotated title (rotated Hangul was illegible): none is shown, and the
+    # widest tick label fits the axis
+    assert not axis.label.isVisible()
+    fm = QFontMetricsF(axis.style["tickFont"] or plot.plot.font())
+    assert fm.horizontalAdvance("100%") + axis.style["tickTextOffset"][0] <= axis.width()
 
 
 def test_raw_per_frame_option_plots_the_raw_probabilities(qtbot):
