@@ -86,13 +86,13 @@ def video_fps(video: str) -> float:
     return fps if 0.0 < fps < 1000.0 else 0.0
 
 
-def pipeline_block(video: str, detector: str, classifier, seconds: float) -> dict:
+def pipeline_block(video: str, detector: str, classifier, seconds: float, detect_rate: float | None = None) -> dict:
     """The core alone, as the worker would run it: decode (looping) + `Pipeline.analyze`, one thread."""
     from kise_desktop.core.detectors import preset
     from kise_desktop.core.pipeline import Pipeline
     from kise_desktop.core.sources import open_source
 
-    pipe = Pipeline(classifier, preset(detector, "live"))
+    pipe = Pipeline(classifier, preset(detector, "live"), detect_rate=detect_rate)   # as the GUI block runs it
     src = open_source(video)
     n, analyze_s = 0, 0.0
     t0 = time.perf_counter()
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         pipes, guis = [], []
         for rnd in range(args.rounds):
             if not args.skip_pipeline and det in kinds:
-                pipes.append(pipeline_block(args.video, det, classifier, args.seconds))
+                pipes.append(pipeline_block(args.video, det, classifier, args.seconds, rate if rate > 0 else None))
             guis.append(gui_block(app, "" if det == "idle" else args.video, det if det in kinds else kinds[0],
                                   model, sidecar, args.seconds, args.warmup, compare=det == "compare",
                                   hidden=args.hidden, paced=args.paced, detect_rate=rate if rate > 0 else None))
