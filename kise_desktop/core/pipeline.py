@@ -16,8 +16,8 @@ from kise_desktop.core.types import FaceResult, FrameResult
 TIMING_KEYS = ("convert", "detect", "crop", "classify", "track", "total")
 # Detections per second a live source may ask for (None = every frame); the GUI offers these.
 DETECT_RATE_CHOICES: tuple[float | None, ...] = (None, 15.0, 10.0)
-# The app's default for live video: at 30 fps it halves detection's CPU (bench_gui --paced: YuNet 58% -> 41%
-# of a core on a real clip) and leaves the labels as they were (scripts/label_stability.py --detect-rate 15:
+# The app's default for live video: at 30 fps it halves detection's CPU (bench_gui --paced, YuNet, one run:
+# 57% -> 47% of a core for the whole app on a real one-face clip) and leaves the labels as they were (scripts/label_stability.py --detect-rate 15:
 # the same changes/s and onset reactions within 0.04 s on the four real clips). Files written by
 # `kise video` are still detected in every frame.
 LIVE_DETECT_RATE: float | None = 15.0
@@ -38,8 +38,8 @@ class Pipeline:
     (None = every frame). Between two, the last boxes and landmarks are reused
     and only the crops are classified again: every frame still gets fresh
     emotions, and the boxes trail a moving head by at most 1/rate s. Detection
-    is most of a live frame's work (YuNet: ~9 of ~12 ms), so a laptop can play
-    30 fps at about half the CPU with a rate of 15.
+    is most of a live frame's work (YuNet: ~9 of ~12 ms), so a rate of 15 at
+    30 fps halves what detection costs.
 
     Not thread-safe (the classifier's interpreter is not): run it on one
     thread, and change settings from that thread between frames.
@@ -51,6 +51,7 @@ class Pipeline:
         self._last_detect_ts: float | None = None
         self._last_size: tuple[int, ...] = ()
         self._last_detections: list = []
+        self._detect_rate: float | None = None
         self.detect_rate = detect_rate
         self._detector: Detector = make_detector(detector_settings)
         self._tracker = IoUTracker(smoothing=smoothing)
@@ -99,7 +100,7 @@ class Pipeline:
     def detect_rate(self, rate: float | None) -> None:
         if rate is not None and not rate > 0:
             raise ValueError(f"detect_rate must be > 0 detections per second (or None), got {rate}")
-        if rate != getattr(self, "_detect_rate", None):
+        if rate != self._detect_rate:
             self._last_detect_ts = None
         self._detect_rate = rate
 
