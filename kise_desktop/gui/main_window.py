@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         self.controls.detector_changed.connect(self._on_detector_changed)
         self.controls.settings_changed.connect(self._on_detector_settings_changed)
         self.controls.compare_changed.connect(self._on_compare_changed)
-        self.controls.detect_rate_changed.connect(lambda rate: self.worker.set_detect_rate(rate))
+        self.controls.detect_rate_changed.connect(self._on_detect_rate_changed)
         # model
         self.model_box = QGroupBox()
         ml = QVBoxLayout(self.model_box)
@@ -777,9 +777,9 @@ class MainWindow(QMainWindow):
             self._timings_avg.clear()
         # Detection times average the frames that ran the detector: with a detection rate, the others reuse
         # boxes in no time, and "detect 5 ms" would halve what one detection costs.
-        detected = all(p.result.detected for p in packet.panels)
-        keys = ["grab", "classify"] + (["detect"] + [f"detect_{p.detector}" for p in packet.panels
-                                                     if p.result.detected] if detected else [])
+        keys = ["grab", "classify"]
+        if all(p.result.detected for p in packet.panels):
+            keys += ["detect"] + [f"detect_{p.detector}" for p in packet.panels]
         for key in keys:
             value = packet.timings_ms.get(key, 0.0)
             self._timings_avg[key] = 0.8 * self._timings_avg.get(key, value) + 0.2 * value
@@ -894,6 +894,11 @@ class MainWindow(QMainWindow):
 
     def _on_compare_changed(self, kinds: list) -> None:
         self.worker.set_compare(kinds)
+
+    def _on_detect_rate_changed(self, rate: float | None) -> None:
+        # Called here, on the GUI thread: the worker's thread runs its own loop, not Qt's, so a
+        # queued slot call on the worker would never be delivered; set_detect_rate posts a command.
+        self.worker.set_detect_rate(rate)
 
     def _on_detector_failed(self, kind: str, fallback: str, error: str) -> None:
         """A detector's model file is missing or damaged: the worker already switched; say so, follow it."""

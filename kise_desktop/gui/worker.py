@@ -340,7 +340,6 @@ class AnalysisWorker(QObject):
             while not self._stop.is_set():
                 try:
                     self._apply_commands()
-                    self._apply_opencv_threads()
                     if self._stop.is_set():
                         break
                     if self._source_kind == "photos":
@@ -361,8 +360,8 @@ class AnalysisWorker(QObject):
 
     def _apply_opencv_threads(self) -> None:
         """OpenCV's thread count for the detectors now running, as their kinds ask (registry:
-        `opencv_threads`). Process-wide: OpenCV has no per-thread setting, and this is the thread
-        that uses it."""
+        `opencv_threads`); called when they change. Process-wide: OpenCV has no per-thread setting,
+        and this is the thread that uses it."""
         wanted = core.opencv_threads_for(self._compare or (self._detector,))
         if wanted != self._opencv_threads:
             cv2.setNumThreads(wanted)
@@ -391,6 +390,7 @@ class AnalysisWorker(QObject):
                 self._photo_dirty = True
             elif name == "detector":
                 self._detector = args[0]
+                self._apply_opencv_threads()
                 self._photo_dirty = True
             elif name == "settings":
                 kind, settings = args
@@ -402,6 +402,7 @@ class AnalysisWorker(QObject):
                 self._detect_rate = args[0]
             elif name == "compare":
                 self._compare = args[0] if len(args[0]) >= 2 else ()
+                self._apply_opencv_threads()
                 self._photo_dirty = True
             elif name == "step":
                 if self._source_kind == "photos" and self._request is not None:
@@ -426,6 +427,7 @@ class AnalysisWorker(QObject):
             self._compare = tuple(k for k in self._compare if k != kind)
             if len(self._compare) < 2:
                 self._compare = ()
+        self._apply_opencv_threads()
         self.detector_failed.emit(kind, fallback, error)
 
     def _emit_state(self, code: str, error: str = "", **detail: Any) -> None:
