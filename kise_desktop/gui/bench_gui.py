@@ -316,16 +316,16 @@ def main(argv: list[str] | None = None) -> int:
     from kise_desktop.core.pipeline import LIVE_DETECT_RATE
 
     rates = args.detect_rates if args.detect_rates is not None else [LIVE_DETECT_RATE or 0.0]
-    runs = [(det, rate) for det in args.detector for rate in rates]
+    runs = [(det, rate if rate > 0 else None) for det in args.detector for rate in rates]   # 0: every frame
     for det, rate in runs:
-        label = det if rate <= 0 else f"{det} @{rate:g}/s"
+        label = det if rate is None else f"{det} @{rate:g}/s"
         pipes, guis = [], []
         for rnd in range(args.rounds):
             if not args.skip_pipeline and det in kinds:
-                pipes.append(pipeline_block(args.video, det, classifier, args.seconds, rate if rate > 0 else None))
+                pipes.append(pipeline_block(args.video, det, classifier, args.seconds, rate))
             guis.append(gui_block(app, "" if det == "idle" else args.video, det if det in kinds else kinds[0],
                                   model, sidecar, args.seconds, args.warmup, compare=det == "compare",
-                                  hidden=args.hidden, paced=args.paced, detect_rate=rate if rate > 0 else None))
+                                  hidden=args.hidden, paced=args.paced, detect_rate=rate))
             g = guis[-1]
             print(f"[{label}] round {rnd + 1}/{args.rounds}: "
                   + (f"pipeline {pipes[-1]['frames'] / pipes[-1]['seconds']:.1f} fps, " if pipes else "")
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bench_gui: asked for {det}, the app ran {','.join(g['ran'])}", file=sys.stderr)
         row = summarise(label, pipes, guis)
         row["kind"], row["video_fps"], row["paced"] = det, own_fps, args.paced
-        row["detect_rate"] = rate if rate > 0 else None
+        row["detect_rate"] = rate
         results.append(row)
 
     print()
