@@ -8,9 +8,10 @@ backend or the number of worker threads.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -81,8 +82,13 @@ class Augmenter:
                 out[i] = corruptions.jpeg(out[i], int(quality[i]))
         return out
 
-    def __call__(self, faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """(B, 48, 48) uint8 -> (B, 48, 48, 1) float32 in 0..255."""
+    def __call__(self, faces: np.ndarray, rng: np.random.Generator,
+                 with_clean: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """(B, 48, 48) uint8 -> (B, 48, 48, 1) float32 in 0..255.
+
+        With `with_clean`, also the same faces before the webcam degradations and the
+        random erasing (same flip, warp, contrast and brightness) as (B, 48, 48) uint8:
+        what a distillation teacher sees. It draws no extra random numbers."""
         batch = len(faces)
         out = np.empty((batch, SIZE, SIZE), np.float32)
         angles = rng.uniform(-self.rotation_deg, self.rotation_deg, batch)
@@ -98,14 +104,19 @@ class Augmenter:
                 face = cv2.warpAffine(np.ascontiguousarray(face), matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REFLECT_101)
             out[i] = face
+        clean = out.copy() if with_clean else None
         if self.degrade_prob:
             out = self.degrade(out.astype(np.uint8), rng).astype(np.float32)
         if self.contrast:
             factor = rng.uniform(1 - self.contrast, 1 + self.contrast, (batch, 1, 1)).astype(np.float32)
-            mean = out.mean(axis=(1, 2), keepdims=True)
-            out = (out - mean) * factor + mean
+            out = _scale_contrast(out, factor)
+            if clean is not None:
+                clean = _scale_contrast(clean, factor)
         if self.brightness:
-            out += rng.uniform(-self.brightness, self.brightness, (batch, 1, 1)).astype(np.float32) * 255.0
+            shift = rng.uniform(-self.brightness, self.brightness, (batch, 1, 1)).astype(np.float32) * 255.0
+            out += shift
+            if clean is not None:
+                clean += shift
         if self.erase_prob:
             # One rectangle (8..20 px a side) of noise on each chosen face.
             for i in np.flatnonzero(rng.random(batch) < self.erase_prob):
@@ -113,7 +124,14 @@ class Augmenter:
                 top, left = rng.integers(0, SIZE - h + 1), rng.integers(0, SIZE - w + 1)
                 out[i, top:top + h, left:left + w] = rng.uniform(0, 255, (h, w))
         np.clip(out, 0.0, 255.0, out=out)
-        return out[..., None]
+        if clean is None:
+            return out[..., None]
+        return out[..., None], np.clip(np.rint(clean), 0, 255).astype(np.uint8)
+
+
+def _scale_contrast(faces: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    mean = faces.mean(axis=(1, 2), keepdims=True)
+    return (faces - mean) * factor + mean
 
 
 class TrainBatches:
@@ -122,16 +140,26 @@ class TrainBatches:
     Whole batches only (TF 2.21 + oneDNN crashed on a partial last batch).
     Batches are made ahead by a few threads (OpenCV and NumPy release the GIL)
     so the accelerator or the training threads never wait on augmentation.
+
+    Distillation: with `make_teacher` (a factory of `predict(faces) -> probabilities`,
+    called once per worker thread, since a TFLite interpreter is not thread-safe),
+    each target becomes `(1 - teacher_weight) * label + teacher_weight * teacher`,
+    where the teacher sees the face before degradations and erasing: the student
+    learns to read a blurred, noisy or dark face as the teacher reads the clean one.
     """
 
     def __init__(self, images: np.ndarray, targets: np.ndarray, sample_weights: np.ndarray,
                  augmenter: Augmenter, batch_size: int, seed: int, start_epoch: int, epochs: int,
-                 workers: int = 2, prefetch: int = 8) -> None:
+                 workers: int = 2, prefetch: int = 8,
+                 make_teacher: Callable[[], Callable[[np.ndarray], np.ndarray]] | None = None,
+                 teacher_weight: float = 0.0) -> None:
         self.images, self.targets, self.sample_weights = images, targets, sample_weights
         self.augmenter, self.batch_size, self.seed = augmenter, batch_size, seed
         self.start_epoch, self.epochs = start_epoch, epochs
         self.steps_per_epoch = len(images) // batch_size
         self.workers, self.prefetch = max(1, workers), max(1, prefetch)
+        self.make_teacher, self.teacher_weight = make_teacher, float(teacher_weight)
+        self._local = threading.local()
 
     def __len__(self) -> int:
         return self.steps_per_epoch * max(0, self.epochs - self.start_epoch)
@@ -141,7 +169,15 @@ class TrainBatches:
 
     def _make(self, idx: np.ndarray, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, epoch, step, 1])
-        return self.augmenter(self.images[idx], rng), self.targets[idx], self.sample_weights[idx]
+        if self.make_teacher is None:
+            return self.augmenter(self.images[idx], rng), self.targets[idx], self.sample_weights[idx]
+        faces, clean = self.augmenter(self.images[idx], rng, with_clean=True)
+        teacher = getattr(self._local, "teacher", None)
+        if teacher is None:
+            teacher = self._local.teacher = self.make_teacher()
+        w = self.teacher_weight
+        targets = (1.0 - w) * self.targets[idx] + w * teacher(clean)
+        return faces, targets.astype(np.float32), self.sample_weights[idx]
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         bs = self.batch_size

@@ -58,6 +58,7 @@ DEFAULTS: dict = {
     "export": True,                  # TFLite export at the end (needs the TensorFlow backend)
     "data_workers": None,            # augmentation threads (default: up to 4)
     "init_from": None,               # start from these weights (.keras, or a kise_sepnet .tflite) with a fresh schedule
+    "distill": None,                 # {"teacher": .tflite, "sidecar": .json (optional), "weight": 0..1}
 }
 
 
@@ -168,9 +169,33 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
     if smoothing:
         targets = targets * (1 - smoothing) + smoothing / NUM_EMOTIONS
     workers = int(config.get("data_workers") or min(4, os.cpu_count() or 1))
+    make_teacher, teacher_weight = teacher_factory(config["distill"])
     return TrainBatches(train.images, targets.astype(np.float32), weights[train.labels],
                         Augmenter(**config["augment"]), config["batch_size"], config["seed"],
-                        start_epoch, config["epochs"], workers=workers)
+                        start_epoch, config["epochs"], workers=workers,
+                        make_teacher=make_teacher, teacher_weight=teacher_weight)
+
+
+def teacher_factory(distill: dict | None):
+    """(factory of a teacher's predict, its weight in the targets), or (None, 0) without distillation.
+    The teacher is any TFLite model with a sidecar, run on the clean view of each face."""
+    if not distill:
+        return None, 0.0
+    from kise_desktop.core.classifier import EmotionClassifier, ModelError
+
+    model = Path(distill["teacher"])
+    model = model if model.is_absolute() else REPO_DIR / model
+    sidecar = distill.get("sidecar")
+    sidecar = (Path(sidecar) if Path(sidecar).is_absolute() else REPO_DIR / sidecar) if sidecar else None
+    weight = float(distill.get("weight", 0.5))
+    if not 0.0 < weight <= 1.0:
+        raise DataError(f"distill weight must be in (0, 1], got {weight}")
+    try:
+        EmotionClassifier(model, sidecar)  # fail here, in one line, not in a worker thread
+    except ModelError as exc:
+        raise DataError(f"distillation teacher: {exc}") from None
+    print(f"distilling from {model} (weight {weight})", file=sys.stderr)
+    return (lambda: EmotionClassifier(model, sidecar, num_threads=1).predict), weight
 
 
 # -------------------------------------------------------------- training ----

@@ -98,3 +98,55 @@ def test_degradations_hit_about_the_configured_share_and_are_reproducible(faces)
     # Six kinds, each on 15% of faces: 1 - 0.85**6 = 62% of faces touched by at least one.
     assert 0.5 < changed.mean() < 0.75, changed.mean()
     assert out.min() >= 0.0 and out.max() <= 255.0
+
+
+_DEGRADING = dict(flip=True, rotation_deg=10, zoom=0.1, translate=0.08, contrast=0.2, brightness=0.1,
+                  erase_prob=0.3, degrade_prob=0.5, blur_sigma=1.5, noise_std=20, low_light_gain=0.25)
+
+
+def test_the_clean_view_draws_nothing_extra_and_skips_only_degradations_and_erasing(faces):
+    aug = Augmenter(**_DEGRADING)
+    plain = aug(faces[:64], np.random.default_rng(5))
+    student, clean = aug(faces[:64], np.random.default_rng(5), with_clean=True)
+    np.testing.assert_array_equal(student, plain)          # the student's batch is what it was without a teacher
+    assert clean.shape == (64, 48, 48) and clean.dtype == np.uint8
+    # Without degradations or erasing the two views are the same face, pixel for pixel (up to rounding).
+    geometric = Augmenter(**{k: v for k, v in _DEGRADING.items() if k not in ("erase_prob", "degrade_prob")})
+    student, clean = geometric(faces[:64], np.random.default_rng(5), with_clean=True)
+    assert np.abs(student[..., 0] - clean.astype(np.float32)).max() <= 0.5
+    # With them, some faces differ a lot, and the clean view still tracks the student's geometry.
+    student, clean = aug(faces[:64], np.random.default_rng(5), with_clean=True)
+    diff = np.abs(student[..., 0] - clean.astype(np.float32)).mean(axis=(1, 2))
+    assert (diff > 5).sum() >= 16
+    corr = [np.corrcoef(s.ravel(), c.ravel())[0, 1] for s, c in zip(student[..., 0], clean)]
+    assert np.median(corr) > 0.8
+
+
+def test_a_teacher_blends_its_reading_of_the_clean_face_into_the_targets(faces, bundled_model):
+    from kise_desktop.core.classifier import EmotionClassifier
+
+    targets = np.eye(8, dtype=np.float32)[np.arange(len(faces)) % 8]
+    weights = np.ones(len(faces), np.float32)
+    seen: list[np.ndarray] = []
+
+    def make_teacher():
+        model = EmotionClassifier(bundled_model)
+
+        def predict(clean):
+            seen.append(clean)
+            return model.predict(clean)
+        return predict
+
+    stream = TrainBatches(faces, targets, weights, Augmenter(**_DEGRADING), batch_size=64, seed=3, start_epoch=0,
+                          epochs=1, workers=1, make_teacher=make_teacher, teacher_weight=0.7)
+    batches = list(stream)
+    assert len(batches) == len(seen) == len(faces) // 64
+    plain = list(TrainBatches(faces, targets, weights, Augmenter(**_DEGRADING), batch_size=64, seed=3,
+                              start_epoch=0, epochs=1, workers=1))
+    teacher = EmotionClassifier(bundled_model)
+    for (x, y, _), (x0, y0, _), clean in zip(batches, plain, seen):
+        np.testing.assert_array_equal(x, x0)                 # the same student images
+        np.testing.assert_allclose(y.sum(axis=1), 1.0, atol=1e-4)
+        # 30% of each target is the label, 70% the teacher's probabilities on the clean face
+        np.testing.assert_allclose(y, 0.3 * y0 + 0.7 * teacher.predict(clean), atol=1e-5)
+        assert not np.array_equal(np.rint(x[..., 0]).astype(np.uint8), clean)    # which is not the student's

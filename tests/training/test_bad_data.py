@@ -64,3 +64,17 @@ def test_train_reports_missing_data_in_one_line(tmp_path):
     result = run_module("training.train", "--config", str(REPO_DIR / "training/configs/tiny.json"),
                         "--data", str(missing), "--out", str(tmp_path / "run"), cache=tmp_path)
     assert_one_clear_line(result, str(missing / "ferplus"))
+
+
+def test_a_corrupt_distillation_teacher_is_named_in_one_line(tmp_path, ferplus_root):
+    import json
+
+    teacher = tmp_path / "teacher.tflite"
+    teacher.write_bytes(b"not a model at all" * 10)
+    config = json.loads((REPO_DIR / "training/configs/tiny.json").read_text())
+    config["distill"] = {"teacher": str(teacher), "sidecar": str(REPO_DIR / "resources/models/kise_emotion.json")}
+    path = tmp_path / "distill.json"
+    path.write_text(json.dumps(config))
+    result = run_module("training.train", "--config", str(path), "--data", str(ferplus_root.parent),
+                        "--out", str(tmp_path / "run"), cache=tmp_path)
+    assert_one_clear_line(result, str(teacher))
