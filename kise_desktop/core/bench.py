@@ -135,36 +135,43 @@ def bench_detectors(classifier: EmotionClassifier, photos: list[AnnotatedPhoto],
                     configs: dict[str, Any],
                     sizes: tuple[tuple[int, int] | None, ...] = DEFAULT_SIZES, repeats: int = 3,
                     progress: Callable[[str], None] | None = None) -> list[DetectorRow]:
-    """Times and scores each (config, size) pair; photos without boxes only count for time."""
+    """Times and scores each (config, size) pair; photos without boxes only count for time.
+
+    The configs take turns on each photo (one pipeline each), rather than each
+    running its whole set in a block: on a shared VM a slow minute then slows
+    every config alike, and the ratios between them stay put (one block at a
+    time, two runs in a row put live YuNet / live Haar at 0.33 and 0.39).
+    """
     images = [load_image(p.path) for p in photos]
-    rows: list[DetectorRow] = []
-    pipeline: Pipeline | None = None
-    for name, settings in configs.items():
-        if pipeline is None:
-            pipeline = Pipeline(classifier, settings, smoothing=0.0)
-        else:
-            pipeline.set_detector(settings)
-        for size in sizes:
-            if progress:
-                progress(f"{name} {_size_name(size)}")
-            counts = MatchCounts()
-            detect_ms: list[float] = []
-            total_ms: list[float] = []
-            for index, image in enumerate(images + extra_images):
-                truths = photos[index].boxes if index < len(photos) else None
-                if size:
-                    frame, scale, offset = letterbox(image, size)
-                    truths = [map_box(b, scale, offset) for b in truths] if truths is not None else None
-                else:
-                    frame = image
+    pipelines = {name: Pipeline(classifier, settings, smoothing=0.0) for name, settings in configs.items()}
+    measured: dict[tuple[str, str], tuple[MatchCounts, list[float], list[float]]] = {}
+    for size in sizes:
+        if progress:
+            progress(f"{len(configs)} presets in turn at {_size_name(size)}")
+        for name in configs:
+            measured[name, _size_name(size)] = (MatchCounts(), [], [])
+        for index, image in enumerate(images + extra_images):
+            truths = photos[index].boxes if index < len(photos) else None
+            if size:
+                frame, scale, offset = letterbox(image, size)
+                truths = [map_box(b, scale, offset) for b in truths] if truths is not None else None
+            else:
+                frame = image
+            for name, pipeline in pipelines.items():
                 pipeline.reset_tracks()
                 result = pipeline.analyze(frame)          # warm-up, and the boxes that are scored
                 if truths is not None:
-                    counts.add([f.box for f in result.faces], truths)
-                for _ in range(repeats):
+                    measured[name, _size_name(size)][0].add([f.box for f in result.faces], truths)
+            for _ in range(repeats):
+                for name, pipeline in pipelines.items():
                     timed = pipeline.analyze(frame)
+                    _, detect_ms, total_ms = measured[name, _size_name(size)]
                     detect_ms.append(timed.timings_ms["detect"])
                     total_ms.append(timed.timings_ms["total"])
+    rows: list[DetectorRow] = []
+    for name, settings in configs.items():
+        for size in sizes:
+            counts, detect_ms, total_ms = measured[name, _size_name(size)]
             med = float(np.median(total_ms))
             rows.append(DetectorRow(
                 config=name, settings=describe(settings), size=_size_name(size),
