@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kise_desktop.core.classifier import ModelError
+from kise_desktop.core.machine import cpu_line
 from kise_desktop.emotions import EMOTION_KEYS, SEED_7CLASS_KEYS, to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
@@ -139,7 +140,8 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
 
 
 def print_reports(reports: list[dict]) -> None:
-    print(f"\nFER+ {reports[0].get('split', 'test')} set, majority labels ({reports[0]['seven_class']['images']} images)\n")
+    print(f"\nFER+ {reports[0].get('split', 'test')} set, majority labels ({reports[0]['seven_class']['images']} images)")
+    print(f"ms/face: batch 1, one thread; {cpu_line()}\n")
     header = f"{'model':<34} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} {'KB':>6}"
     print(header)
     print("-" * len(header))

@@ -19,42 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError
+from kise_desktop.core.machine import cpu_description, cpu_line
 from kise_desktop.emotions import to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.corruptions import CORRUPTIONS, LEVELS, SEVERITIES, corrupt
 from training.data.ferplus import DataError, load_split, one_line_errors
 from training.evaluate import latency_ms, model_label
-
-ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
-             "avx512_bf16", "amx_int8")
-
-
-def cpu_description() -> dict:
-    """Model name, logical CPUs and the instruction-set flags that decide TFLite's kernels (Linux; else what
-    the platform module says)."""
-    name, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
-    except OSError:
-        pass
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return {"model": name, "logical_cpus": os.cpu_count(),
-            "isa": [f for f in ISA_FLAGS if f in flags],
-            "avx512": avx512, "avx2_only": "avx2" in flags and not avx512}
-
 
 def corrupted_sets(images: np.ndarray, seed: int, names: tuple[str, ...] = CORRUPTIONS,
                    levels: tuple[int, ...] = LEVELS) -> dict[tuple[str, int], np.ndarray]:
@@ -112,8 +88,7 @@ def render_text(results: list[dict], rows: list[list[str]], header: dict) -> str
     widths = [max(len(row[i]) for row in rows + [heads]) for i in range(len(heads))]
     lines = [f"FER+ {header['split']} set, majority labels, {header['images']} images, corruption seed "
              f"{header['seed']}; accuracy % at severity 1 / 2 / 3",
-             f"CPU: {header['cpu']['model']}, {header['cpu']['logical_cpus']} logical CPUs, "
-             f"ISA: {' '.join(header['cpu']['isa'])}", ""]
+             cpu_line(header["cpu"]), ""]
     lines.append("  ".join(h.ljust(w) for h, w in zip(heads, widths)))
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]

@@ -25,6 +25,7 @@ import numpy as np
 from kise_desktop.core.classifier import EmotionClassifier
 from kise_desktop.core.detectors import all_presets, kind_names, preset
 from kise_desktop.core.faces import FaceCropper
+from kise_desktop.core.machine import cpu_description, cpu_line
 from kise_desktop.core.pipeline import Pipeline, settings_dict
 from kise_desktop.core.presets import PRESETS, describe
 from kise_desktop.core.sources import VIDEO_SUFFIXES, ImageError, SourceError, list_images, load_image, open_source
@@ -414,7 +415,7 @@ def machine_info() -> dict[str, object]:
     return {"cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": platform.processor(),
             "platform": platform.platform(), "python": platform.python_version(),
             "opencv": cv2.__version__, "opencv_threads": cv2.getNumThreads(), "dlib": dlib.__version__,
-            "load_average_1min_at_start": load}
+            "load_average_1min_at_start": load, "cpu": cpu_description()}
 
 
 @dataclass
@@ -516,6 +517,9 @@ def format_table(report: BenchReport) -> str:
             f"{(str(r.smallest_found) + ' px') if r.smallest_found else '-':>9} "
             f"{(str(r.largest_missed) + ' px') if r.largest_missed else '-':>10}")
     lines.append("")
+    cpu = report.machine.get("cpu")
+    if isinstance(cpu, dict):
+        lines.append(cpu_line(cpu))
     for name, t in report.classifiers.items():
         lines.append("classifier " + name + ": " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
     if report.smallest_face_640x480:

@@ -124,6 +124,8 @@ def test_bench_writes_table_json_and_chart(run_kise, model_args, shared_data, tm
     assert "live-yunet frames with a face, d19.mp4" in budgets
     assert all(("PASS  " if b["passed"] else "MISS  ") + b["name"] in out for b in budgets.values())
     assert all(t["ms_per_face_batch8"] > 0 for t in report["classifiers"].values())
+    # classifier latency comes with the CPU's instruction sets, in the table and the JSON
+    assert report["machine"]["cpu"]["isa"] and f"ISA: {' '.join(report['machine']['cpu']['isa'])}" in out
     assert (tmp_path / "out" / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
