@@ -188,6 +188,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     # session report
     "btn_report": {"en": "Session report...", "ko": "세션 보고서..."},
     "report_none": {"en": "Record a session first (Record CSV...).", "ko": "먼저 세션을 기록하세요 (CSV 기록...)."},
+    "report_tip": {"en": "An HTML summary of the last recording (make one with Record CSV... first)",
+                   "ko": "마지막 기록의 HTML 요약 (먼저 CSV 기록...으로 기록하세요)"},
     "filter_html": {"en": "HTML report (*.html)", "ko": "HTML 보고서 (*.html)"},
 }
 

@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
         self.history_panel.retranslate(lang)
         self.side_panel.retranslate(lang)
         self.report_btn.setText(tr("btn_report", lang))
+        self.report_btn.setToolTip(tr("report_tip", lang))     # says why it is greyed out before a recording
         self.open_btn.setText(tr("btn_open_file", lang))
         self.file_menu.setTitle(tr("menu_file", lang))
         self.lang_menu.setTitle(tr("menu_lang", lang))
