@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kise_desktop.core.classifier import ModelError
-from kise_desktop.core.machine import cpu_line
+from kise_desktop.core.machine import cpu_description, cpu_line
 from kise_desktop.emotions import EMOTION_KEYS, SEED_7CLASS_KEYS, to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
@@ -222,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         images, labels = images[: args.limit], labels[: args.limit]
     reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads, args.split)
                for spec in args.models]
+    cpu = cpu_description()
+    for report in reports:
+        report["cpu"] = cpu           # the latency figure means little without it
     print_reports(reports)
     if args.update_sidecar:
         if args.split != "test" or args.limit:
