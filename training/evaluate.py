@@ -141,7 +141,7 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
 
 def print_reports(reports: list[dict]) -> None:
     print(f"\nFER+ {reports[0].get('split', 'test')} set, majority labels ({reports[0]['seven_class']['images']} images)")
-    print(f"ms/face: batch 1, one thread; {cpu_line()}\n")
+    print(f"ms/face: batch 1, one thread; {cpu_line(reports[0].get('cpu'))}\n")
     header = f"{'model':<34} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} {'KB':>6}"
     print(header)
     print("-" * len(header))
