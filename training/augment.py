@@ -146,13 +146,19 @@ class TrainBatches:
     each target becomes `(1 - teacher_weight) * label + teacher_weight * teacher`,
     where the teacher sees the face before degradations and erasing: the student
     learns to read a blurred, noisy or dark face as the teacher reads the clean one.
+
+    Clean pairs: with `clean_pairs`, every batch holds each face twice, first its clean
+    view (before degradations and erasing), then its degraded one, with the same target
+    and weight: the webcam degradations are added to the clean faces, not swapped for
+    them, so the clean distribution the model was good at stays half of every step.
     """
 
     def __init__(self, images: np.ndarray, targets: np.ndarray, sample_weights: np.ndarray,
                  augmenter: Augmenter, batch_size: int, seed: int, start_epoch: int, epochs: int,
                  workers: int = 2, prefetch: int = 8,
                  make_teacher: Callable[[], Callable[[np.ndarray], np.ndarray]] | None = None,
-                 teacher_weight: float = 0.0) -> None:
+                 teacher_weight: float = 0.0, clean_pairs: bool = False) -> None:
+        self.clean_pairs = bool(clean_pairs)
         self.images, self.targets, self.sample_weights = images, targets, sample_weights
         self.augmenter, self.batch_size, self.seed = augmenter, batch_size, seed
         self.start_epoch, self.epochs = start_epoch, epochs
@@ -169,15 +175,20 @@ class TrainBatches:
 
     def _make(self, idx: np.ndarray, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, epoch, step, 1])
-        if self.make_teacher is None:
+        if self.make_teacher is None and not self.clean_pairs:
             return self.augmenter(self.images[idx], rng), self.targets[idx], self.sample_weights[idx]
         faces, clean = self.augmenter(self.images[idx], rng, with_clean=True)
-        teacher = getattr(self._local, "teacher", None)
-        if teacher is None:
-            teacher = self._local.teacher = self.make_teacher()
-        w = self.teacher_weight
-        targets = (1.0 - w) * self.targets[idx] + w * teacher(clean)
-        return faces, targets.astype(np.float32), self.sample_weights[idx]
+        targets, weights = self.targets[idx], self.sample_weights[idx]
+        if self.make_teacher is not None:
+            teacher = getattr(self._local, "teacher", None)
+            if teacher is None:
+                teacher = self._local.teacher = self.make_teacher()
+            w = self.teacher_weight
+            targets = ((1.0 - w) * targets + w * teacher(clean)).astype(np.float32)
+        if not self.clean_pairs:
+            return faces, targets, weights
+        pairs = np.concatenate([clean[..., None].astype(np.float32), faces])
+        return pairs, np.concatenate([targets, targets]), np.concatenate([weights, weights])
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         bs = self.batch_size

@@ -150,3 +150,25 @@ def test_a_teacher_blends_its_reading_of_the_clean_face_into_the_targets(faces, 
         # 30% of each target is the label, 70% the teacher's probabilities on the clean face
         np.testing.assert_allclose(y, 0.3 * y0 + 0.7 * teacher.predict(clean), atol=1e-5)
         assert not np.array_equal(np.rint(x[..., 0]).astype(np.uint8), clean)    # which is not the student's
+
+
+def test_clean_pairs_put_each_face_clean_then_degraded_with_the_same_target(faces):
+    targets = np.eye(8, dtype=np.float32)[np.arange(len(faces)) % 8]
+    weights = np.linspace(0.5, 2.0, len(faces)).astype(np.float32)
+    aug = Augmenter(**_DEGRADING)
+    paired = list(TrainBatches(faces, targets, weights, aug, batch_size=64, seed=3, start_epoch=0,
+                               epochs=1, workers=2, clean_pairs=True))
+    plain = list(TrainBatches(faces, targets, weights, aug, batch_size=64, seed=3, start_epoch=0,
+                              epochs=1, workers=1))
+    assert len(paired) == len(plain) == len(faces) // 64
+    for (x, y, w), (x0, y0, w0) in zip(paired, plain):
+        assert x.shape == (128, 48, 48, 1) and x.dtype == np.float32
+        np.testing.assert_array_equal(x[64:], x0)                 # the second half is the plain degraded batch
+        np.testing.assert_array_equal(y, np.concatenate([y0, y0]))
+        np.testing.assert_array_equal(w, np.concatenate([w0, w0]))
+        clean, degraded = x[:64, ..., 0], x[64:, ..., 0]
+        assert np.array_equal(clean, np.rint(clean))               # the clean half is whole grey levels
+        diff = np.abs(clean - degraded).mean(axis=(1, 2))
+        assert (diff > 5).sum() >= 8                               # many faces were degraded...
+        corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(clean, degraded)]
+        assert np.nanmedian(corr) > 0.8                            # ...but each pair is the same face, same pose

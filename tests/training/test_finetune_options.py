@@ -1,0 +1,32 @@
+"""A real fine-tune of the bundled model with frozen BatchNorm and clean pairs, on real FER+ faces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kise_desktop.paths import REPO_DIR
+from training.from_tflite import calibration_faces, rebuild
+from training.train import load_config, train
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_frozen_batchnorm_fine_tune_keeps_the_statistics_and_trains_the_rest(tmp_path, ferplus_root, bundled_model):
+    import keras
+
+    config = load_config(REPO_DIR / "training/configs/kise_v2_pairs_frozen_ft.json",
+                         {"epochs": 1, "limit_train": 256, "limit_valid": 128, "batch_size": 64, "export": False,
+                          "data_workers": 1, "init_from": str(bundled_model)})
+    assert config["freeze_batchnorm"] and config["clean_pairs"]
+    train(config, tmp_path, str(ferplus_root.parent))
+    tuned = keras.models.load_model(tmp_path / "checkpoint.keras")
+    start = rebuild(bundled_model, config, calibration_faces(str(ferplus_root.parent), seed=config["seed"]))
+    bn = [layer.name for layer in start.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bn) == 17
+    for name in bn:
+        assert not tuned.get_layer(name).trainable          # still frozen after a save and a load
+        for before, after in zip(start.get_layer(name).get_weights(), tuned.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(before, after)
+    moved = [name for name in ("stem_conv", "probabilities")
+             if not np.array_equal(start.get_layer(name).get_weights()[0], tuned.get_layer(name).get_weights()[0])]
+    assert moved == ["stem_conv", "probabilities"]
