@@ -94,16 +94,44 @@ def plot_confusion(metrics: dict, title: str, path: Path) -> None:
 
 
 def latency_ms(classifier, image: np.ndarray, repeats: int = 300) -> float:
-    """Median ms per face at batch 1."""
+    """Median ms per face at batch 1, the model alone (the sidecar's crop restoration is
+    timed apart by restore_ms: it depends on the face, the model's time does not)."""
+    from kise_desktop.core.restore import Restoration
+
     face = image[None]
-    for _ in range(20):
-        classifier.predict(face)
-    times = np.empty(repeats)
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        classifier.predict(face)
-        times[i] = time.perf_counter() - t0
+    restore, classifier.restore = classifier.restore, Restoration()
+    try:
+        for _ in range(20):
+            classifier.predict(face)
+        times = np.empty(repeats)
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            classifier.predict(face)
+            times[i] = time.perf_counter() - t0
+    finally:
+        classifier.restore = restore
     return float(np.median(times) * 1000)
+
+
+def restore_ms(classifier, images: np.ndarray, faces: int = 200) -> float:
+    """Mean ms per face of the sidecar's crop restoration at batch 1 over the first `faces` images
+    (0 without one): most crops only pay for the two checks, dark or noisy ones for the repair."""
+    if not classifier.restore.active:
+        return 0.0
+    sample = images[:faces]
+    t0 = time.perf_counter()
+    for face in sample:
+        classifier.restore(face[None])
+    return float((time.perf_counter() - t0) / max(len(sample), 1) * 1000)
+
+
+def spec_label(spec: str) -> str:
+    """model_label, plus the sidecar's name when it is not the model's own: one model read two ways."""
+    model_path, _, sidecar = spec.partition(":")
+    label = model_label(model_path)
+    if sidecar and Path(sidecar).stem != Path(model_path).stem:
+        label += f" [{Path(sidecar).stem}]"
+    return label
 
 
 def model_label(model_path: str | Path) -> str:
@@ -124,10 +152,12 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
         probs = 0.5 * (probs + np.concatenate(
             [classifier.predict(flipped[i:i + 256]) for i in range(0, len(images), 256)]))
     seven_class = "contempt" not in classifier.labels
-    report = {"model": model_path, "name": classifier.name, "split": split, "classes": 7 if seven_class else 8,
-              "tta_flip": tta_flip, "latency_ms_batch1": latency_ms(classifier, images[0]),
+    report = {"model": model_path, "label": spec_label(spec), "name": classifier.name, "split": split,
+              "classes": 7 if seven_class else 8, "tta_flip": tta_flip,
+              "latency_ms_batch1": latency_ms(classifier, images[0]),
+              "restore_ms_per_face": restore_ms(classifier, images),
               "size_bytes": Path(model_path).stat().st_size}
-    stem = model_label(model_path).replace("/", "__") + ("_flip" if tta_flip else "")
+    stem = report["label"].replace("/", "__").replace(" [", "__").rstrip("]") + ("_flip" if tta_flip else "")
     report["seven_class"] = classification_metrics(to_seed7(probs), to_seed7(labels), list(SEED_7CLASS_KEYS))
     if not seven_class:
         report["eight_class"] = classification_metrics(probs, labels, list(EMOTION_KEYS))
@@ -141,29 +171,31 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
 
 def print_reports(reports: list[dict]) -> None:
     print(f"\nFER+ {reports[0].get('split', 'test')} set, majority labels ({reports[0]['seven_class']['images']} images)")
-    print(f"ms/face: batch 1, one thread; {cpu_line(reports[0].get('cpu'))}\n")
-    header = f"{'model':<34} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} {'KB':>6}"
+    print(f"ms/face: the model, batch 1, one thread; +restore: the sidecar's crop restoration, mean per face; "
+          f"{cpu_line(reports[0].get('cpu'))}\n")
+    header = (f"{'model':<42} {'cls':>3} {'acc-8':>6} {'F1-8':>6} {'acc-7':>6} {'F1-7':>6} {'ECE':>6} {'ms/face':>8} "
+              f"{'+restore':>8} {'KB':>6}")
     print(header)
     print("-" * len(header))
     for r in reports:
         eight = r.get("eight_class")
         primary = eight or r["seven_class"]
-        name = model_label(r["model"]) + (" +flip" if r["tta_flip"] else "")
+        name = r.get("label", model_label(r["model"])) + (" +flip" if r["tta_flip"] else "")
         acc8 = f"{eight['accuracy']:.4f}" if eight else "-"
         f1_8 = f"{eight['macro_f1']:.4f}" if eight else "-"
-        print(f"{name[:34]:<34} {r['classes']:>3} {acc8:>6} {f1_8:>6} "
+        print(f"{name[:42]:<42} {r['classes']:>3} {acc8:>6} {f1_8:>6} "
               f"{r['seven_class']['accuracy']:6.4f} {r['seven_class']['macro_f1']:6.4f} {primary['ece']:6.4f} "
-              f"{r['latency_ms_batch1']:8.3f} {r['size_bytes'] / 1024:6.0f}")
+              f"{r['latency_ms_batch1']:8.3f} {r.get('restore_ms_per_face', 0.0):8.3f} {r['size_bytes'] / 1024:6.0f}")
     print("\nper-class recall (8 classes where the model has them, else 7):")
     for r in reports:
         m = r.get("eight_class") or r["seven_class"]
         cells = ", ".join(f"{k} {v['recall']:.2f}" for k, v in m["per_class"].items())
-        print(f"  {model_label(r['model'])}: {cells}")
+        print(f"  {r.get('label', model_label(r['model']))}: {cells}")
     print("per-class precision:")
     for r in reports:
         m = r.get("eight_class") or r["seven_class"]
         cells = ", ".join(f"{k} {v['precision']:.2f}" for k, v in m["per_class"].items())
-        print(f"  {model_label(r['model'])}: {cells}")
+        print(f"  {r.get('label', model_label(r['model']))}: {cells}")
 
 
 def update_sidecar(spec: str, report: dict) -> None:
@@ -181,6 +213,7 @@ def update_sidecar(spec: str, report: dict) -> None:
         "per_class_recall": {k: round(v["recall"], 3) for k, v in main_metrics["per_class"].items()},
         "per_class_precision": {k: round(v["precision"], 3) for k, v in main_metrics["per_class"].items()},
         "latency_ms_batch1_1thread": round(report["latency_ms_batch1"], 3),
+        "restore_ms_per_face": round(report["restore_ms_per_face"], 3),
         "command": "python -m training.evaluate " + spec + " --update-sidecar",
     })
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

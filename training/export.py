@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from kise_desktop.core.restore import VALIDATED_SETTINGS
 from kise_desktop.emotions import EMOTIONS, EMOTION_KEYS
 from kise_desktop.paths import MODELS_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
@@ -108,6 +109,7 @@ def sidecar_for(variant: str, file_name: str, config: dict | None, metrics: dict
         # Normalisation is inside the model (its first layer), so the app feeds raw 0..255 pixels.
         "normalization": {"scale": 1.0, "offset": 0.0},
         "crop_margin": 0.1,
+        "restore": dict(VALIDATED_SETTINGS),     # dark and noisy crops repaired before the model (core/restore.py)
         "quantization": variant,
         "test_time_flip": bool(report.get("fold_flip")) if report else False,
         "training_data": "FER2013 images (research use) with Microsoft FER+ labels (MIT), train split, "

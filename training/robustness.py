@@ -30,7 +30,7 @@ from kise_desktop.emotions import to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.corruptions import CORRUPTIONS, LEVELS, SEVERITIES, corrupt
 from training.data.ferplus import DataError, load_split, one_line_errors
-from training.evaluate import latency_ms, model_label
+from training.evaluate import latency_ms, restore_ms, spec_label
 
 def corrupted_sets(images: np.ndarray, seed: int, names: tuple[str, ...] = CORRUPTIONS,
                    levels: tuple[int, ...] = LEVELS) -> dict[tuple[str, int], np.ndarray]:
@@ -47,7 +47,7 @@ def score_model(spec: str, sets: dict, labels: np.ndarray, threads: int = 1) -> 
     classifier = EmotionClassifier(model_path, sidecar or None, num_threads=threads)
     eight_class = "contempt" in classifier.labels
     labels7 = to_seed7(labels)
-    result: dict = {"model": model_path, "label": model_label(model_path), "name": classifier.name,
+    result: dict = {"model": model_path, "label": spec_label(spec), "name": classifier.name,
                     "classes": 8 if eight_class else 7, "accuracy": {}, "accuracy_7class": {}}
     t0 = time.perf_counter()
     for (name, level), faces in sets.items():
@@ -59,8 +59,12 @@ def score_model(spec: str, sets: dict, labels: np.ndarray, threads: int = 1) -> 
     result["scoring_seconds"] = round(time.perf_counter() - t0, 1)
     corrupted = [v for k, v in result["accuracy"].items() if k != "clean"]
     result["mean_corrupted"] = float(np.mean(corrupted)) if corrupted else float("nan")
-    result["latency_ms_batch1_1thread"] = latency_ms(
-        EmotionClassifier(model_path, sidecar or None, num_threads=1), sets[("clean", 0)][0], repeats=500)
+    timed = EmotionClassifier(model_path, sidecar or None, num_threads=1)
+    result["latency_ms_batch1_1thread"] = latency_ms(timed, sets[("clean", 0)][0], repeats=500)
+    # What the sidecar's crop restoration adds per face: on clean faces (mostly the checks) and on noisy ones.
+    noise_levels = [level for name, level in sets if name == "sensor_noise"]
+    noisy = sets[("sensor_noise", max(noise_levels))] if noise_levels else sets[("clean", 0)]
+    result["restore_ms_per_face"] = {"clean": restore_ms(timed, sets[("clean", 0)]), "noisy": restore_ms(timed, noisy)}
     result["size_bytes"] = Path(model_path).stat().st_size
     return result
 
@@ -79,6 +83,10 @@ def table_rows(results: list[dict], names: tuple[str, ...], levels: tuple[int, .
     rows.append(["drop vs clean (points)"] + [f"{100 * (r['mean_corrupted'] - r['accuracy']['clean']):+.2f}"
                                                 for r in results])
     rows.append(["ms/face, batch 1, 1 thread"] + [f"{r['latency_ms_batch1_1thread']:.3f}" for r in results])
+    if any(r.get("restore_ms_per_face", {}).get("clean") for r in results):
+        rows.append(["+ crop restoration, ms/face (clean / noisiest)"] + [
+            "{clean:.3f} / {noisy:.3f}".format(**r["restore_ms_per_face"]) if r["restore_ms_per_face"]["clean"]
+            else "-" for r in results])
     return rows
 
 

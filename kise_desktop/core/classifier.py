@@ -9,6 +9,7 @@ The sidecar says how to feed the model and how to read it, so the bundled
      "normalization": {"scale": float, "offset": float},   # input = pixel*scale + offset
      "crop_margin": float,                                  # fraction of the box added on each side
      "output": "probabilities" | "logits"                   # optional, default probabilities
+     "restore": {"dark_below": float, "noise_above": float} # optional, core/restore.py
      ... informational keys (metrics, sha256, training_data) ...}
 
 `predict` always answers in the eight emotions of `kise_desktop.emotions`;
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from kise_desktop.core.restore import Restoration
 from kise_desktop.emotions import NUM_EMOTIONS, emotion_index
 
 
@@ -98,6 +100,17 @@ def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
         raise bad("output", f"must be 'probabilities' or 'logits', not {json.dumps(data['output'])[:40]}")
     if "input" in data and not isinstance(data["input"], dict):
         raise bad("input", "must be an object (shape, dtype, color)")
+    if "restore" in data:
+        restore = data["restore"]
+        if not isinstance(restore, dict):
+            raise bad("restore", "must be an object with 'dark_below' and/or 'noise_above'")
+        limits = {"dark_below": 255.0, "noise_above": 128.0}
+        for key, value in restore.items():
+            if key not in limits:
+                raise bad(f"restore.{key}", "is not a restoration setting (dark_below, noise_above)")
+            if not (value is None or _is_number(value) and 0.0 <= value <= limits[key]):
+                raise bad(f"restore.{key}", f"must be a grey level in [0, {limits[key]:g}] or null, "
+                                            f"not {json.dumps(value)[:40]}")
     return data
 
 
@@ -182,6 +195,7 @@ class EmotionClassifier:
             raise ModelError(f"{self.sidecar_path}: 'normalization' needs numeric 'scale' and 'offset'") from None
         self._lut = self._pixel_lut(scale, offset, tuple(inp["quantization"]))
         self.crop_margin: float = float(self.sidecar.get("crop_margin", 0.0))
+        self.restore = Restoration.from_sidecar(self.sidecar.get("restore"))
 
         self._batch = 1
         self._input = np.empty((1, self._height, self._width, self._channels), dtype=self._input_dtype)
@@ -206,6 +220,7 @@ class EmotionClassifier:
         n = faces.shape[0]
         if n == 0:
             return np.zeros((0, NUM_EMOTIONS), dtype=np.float32)
+        faces = self.restore(faces)
         if self._batching:
             raw = self._run(faces)
         else:
