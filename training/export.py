@@ -1,4 +1,4 @@
-"""Export a trained Keras model to TFLite (float32, float16, int8) with parity checks.
+"""Export a trained Keras model to TFLite (float32, float16, dynamic, int8) with parity checks.
 
     python -m training.export runs/kise_sepnet/best.keras [--bundle int8]
 
@@ -27,7 +27,9 @@ from kise_desktop.emotions import EMOTIONS, EMOTION_KEYS
 from kise_desktop.paths import MODELS_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
 
-VARIANTS = ("float32", "float16", "int8")
+# dynamic: int8 weights, float32 activations quantised per call (XNNPACK's QD8 kernels); int8: weights
+# and activations int8, calibrated. Which is fastest depends on the CPU (python -m training.avx2_cost).
+VARIANTS = ("float32", "float16", "dynamic", "int8")
 BUNDLE_NAME = "kise_emotion"
 
 
@@ -38,6 +40,8 @@ def convert(model, variant: str, representative: np.ndarray | None = None) -> by
     if variant == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
+    elif variant == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif variant == "int8":
         # Full-integer: weights and activations int8, calibrated on training faces;
         # float32 in/out so the app feeds the same pixels to every variant.
