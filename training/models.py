@@ -68,8 +68,14 @@ def _sep_bn_act(x, filters: int, name: str):
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
+def inner_width(filters: int, ratio: float) -> int:
+    """Channels inside a block: a multiple of 8 (what XNNPACK's kernels tile by), at least 8."""
+    return filters if ratio >= 1.0 else max(8, int(round(filters * ratio / 8)) * 8)
+
+
 def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: int = NUM_EMOTIONS,
-                dropout: float = 0.3, spatial_dropout: float = 0.05, block_convs: int = 2) -> keras.Model:
+                dropout: float = 0.3, spatial_dropout: float = 0.05, block_convs: int = 2,
+                inner_ratio: float = 1.0) -> keras.Model:
     """A compact Xception-style CNN built for a laptop CPU.
 
     A strided 3x3 stem takes 48x48 straight to 24x24: on a CPU, training time
@@ -79,7 +85,10 @@ def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: 
     convs, each halving the resolution (24 -> 12 -> 6 -> 3 -> 2) and widening.
     Separable convs keep multiply-adds and parameters small so a face
     classifies in well under a millisecond on one thread. block_convs > 2
-    adds separable convs per block (depth without width).
+    adds separable convs per block (depth without width). inner_ratio < 1
+    narrows the convs inside each block (not its output, which the shortcut
+    adds to), where most multiply-adds are: training/prune.py cuts a trained
+    full-width network down to it.
     """
     stem, *stages = widths
     inputs, x = _inputs()
@@ -90,9 +99,10 @@ def kise_sepnet(widths: tuple[int, ...] = (32, 64, 128, 256, 256), num_classes: 
         name = f"block{i + 1}"
         shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False, name=f"{name}_short")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_short_bn")(shortcut)
-        x = _sep_bn_act(x, filters, f"{name}_a")
+        inner = inner_width(filters, inner_ratio)
+        x = _sep_bn_act(x, inner, f"{name}_a")
         for extra in range(block_convs - 2):  # optional extra depth at the same width
-            x = _sep_bn_act(x, filters, f"{name}_a{extra + 2}")
+            x = _sep_bn_act(x, inner, f"{name}_a{extra + 2}")
         x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_b_sep")(x)
         x = layers.BatchNormalization(name=f"{name}_b_bn")(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)

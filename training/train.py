@@ -335,15 +335,27 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
                     init_path = REPO_DIR / init_path
                 if not init_path.is_file():
                     raise DataError(f"{init_path}: init_from model not found")
-                if init_path.suffix == ".tflite":
-                    # A bundled model whose run folder is gone: rebuild its weights from the TFLite file.
-                    from training.from_tflite import calibration_faces, rebuild
+                from training.from_tflite import calibration_faces
 
-                    source = rebuild(init_path, config, calibration_faces(data_root, seed=config["seed"]))
+                calibration = calibration_faces(data_root, seed=config["seed"])
+                if init_path.suffix == ".tflite":
+                    # A bundled model whose run folder is gone: rebuild its weights from the TFLite file
+                    # (always the full-width network; a narrower config is cut from it below).
+                    from training.from_tflite import rebuild
+
+                    full_width = {k: v for k, v in config["model_args"].items() if k != "inner_ratio"}
+                    source = rebuild(init_path, {**config, "model_args": full_width}, calibration)
                 else:
                     source = keras.models.load_model(init_path)
-                model.set_weights(source.get_weights())
-                print(f"initialised from {init_path}", file=sys.stderr)
+                if [w.shape for w in source.weights] == [w.shape for w in model.weights]:
+                    model.set_weights(source.get_weights())
+                    print(f"initialised from {init_path}", file=sys.stderr)
+                else:
+                    from training.prune import prune_into
+
+                    kept = prune_into(source, model, calibration)
+                    print(f"initialised from {init_path}, cut to " + ", ".join(
+                        f"{name} {k}/{n}" for name, (k, n) in kept.items()), file=sys.stderr)
             if config["freeze_batchnorm"]:
                 print(f"BatchNorm frozen in {freeze_batchnorm(model)} layers", file=sys.stderr)
             compile_model(model, config, steps)

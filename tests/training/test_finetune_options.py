@@ -30,3 +30,16 @@ def test_a_frozen_batchnorm_fine_tune_keeps_the_statistics_and_trains_the_rest(t
     moved = [name for name in ("stem_conv", "probabilities")
              if not np.array_equal(start.get_layer(name).get_weights()[0], tuned.get_layer(name).get_weights()[0])]
     assert moved == ["stem_conv", "probabilities"]
+
+
+def test_a_narrower_config_starts_from_the_bundled_file_cut_down(tmp_path, ferplus_root, bundled_model, capfd):
+    import keras
+
+    config = load_config(REPO_DIR / "training/configs/kise_v2_slim375_distill.json",
+                         {"epochs": 1, "limit_train": 256, "limit_valid": 128, "batch_size": 64, "export": False,
+                          "data_workers": 1, "distill": None, "init_from": str(bundled_model)})
+    train(config, tmp_path, str(ferplus_root.parent))
+    assert "cut to block1_a 24/64" in capfd.readouterr().err
+    tuned = keras.models.load_model(tmp_path / "checkpoint.keras")
+    assert tuned.get_layer("block3_a_sep").get_weights()[1].shape[-1] == 96      # 3/8 of 256
+    assert tuned.get_layer("block3_b_sep").get_weights()[1].shape[-1] == 256     # block outputs keep their width
