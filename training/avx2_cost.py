@@ -148,12 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     print(cpu_line() + " (the host; valgrind's CPU is what XNNPACK sees)")
     print("Instructions per face on XNNPACK's AVX2 kernels (valgrind's CPU: AVX2, no AVX-512), batch 1, 1 thread; "
           f"{args.faces} faces per model; exact counts, not times")
-    head = f"{'model':<46} {'M instr/face':>12} {'vs first':>9}"
+    width = max(46, *(len(row["label"]) for row in rows))
+    head = f"{'model':<{width}} {'M instr/face':>12} {'vs first':>9}"
     if reference:
         head += f" {'est. ms (AVX2)':>15}"
     print(head + "  kernel sets seen; the largest kernel")
     for row in rows:
-        line = f"{row['label']:<46} {row['instructions_per_face'] / 1e6:12.2f} {row['ratio_vs_first']:8.2f}x"
+        line = f"{row['label']:<{width}} {row['instructions_per_face'] / 1e6:12.2f} {row['ratio_vs_first']:8.2f}x"
         if reference:
             line += f" {row['estimated_ms']:15.2f}"
         print(line + f"  {'/'.join(row['isa']) or '-'}; {row['largest_kernel']} "
