@@ -68,7 +68,8 @@ def count_instructions(spec: str, faces: int, face_png: Path, workdir: Path) -> 
     env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        ours = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("==")]
+        last = (ours or ["no output"])[-1]
         raise DataError(f"{spec}: the run under valgrind failed ({last})")
     collected = re.search(r"Collected : (\d+)", done.stderr)
     if not collected:
@@ -113,9 +114,16 @@ def main(argv: list[str] | None = None) -> int:
         raise DataError("valgrind: not installed (Debian/Ubuntu: apt-get install valgrind)")
     if args.faces < 1:
         parser.error("--faces must be at least 1")
+    from kise_desktop.core.classifier import EmotionClassifier, ModelError
+
     for spec in args.models:
-        if not Path(spec.partition(":")[0]).is_file():
-            raise DataError(f"{spec.partition(':')[0]}: model file not found")
+        model_path, _, sidecar = spec.partition(":")
+        if not Path(model_path).is_file():
+            raise DataError(f"{model_path}: model file not found")
+        try:    # a bad model or sidecar fails here in one line, not minutes later under valgrind
+            EmotionClassifier(model_path, sidecar or None, num_threads=1)
+        except ModelError as exc:
+            raise DataError(str(exc)) from None
     face_png = first_face(args.data)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kise_avx2_") as tmp:

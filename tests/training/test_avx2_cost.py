@@ -45,3 +45,13 @@ def test_a_missing_model_is_one_line_and_exit_2(tmp_path, capsys):
     code = avx2_cost.main([str(tmp_path / "nope.tflite")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "nope.tflite" in err[0]
+
+
+def test_a_truncated_model_is_one_line_naming_it_before_any_valgrind_run(tmp_path, bundled_model, capsys):
+    broken = tmp_path / "kise_emotion.tflite"
+    broken.write_bytes(bundled_model.read_bytes()[:5000])
+    (tmp_path / "kise_emotion.json").write_bytes(bundled_model.with_suffix(".json").read_bytes())
+    code = avx2_cost.main([str(broken), "--out", str(tmp_path / "out.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and str(broken) in err[0]
+    assert not (tmp_path / "out.json").exists()
