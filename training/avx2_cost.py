@@ -34,7 +34,7 @@ from pathlib import Path
 from kise_desktop.core.machine import cpu_line
 from kise_desktop.paths import REPO_DIR
 from training.data.ferplus import DataError, one_line_errors
-from training.evaluate import spec_label
+from training.evaluate import spec_label, split_spec
 
 WARMUP_FACES = 20
 ISA = re.compile(r"avx512[a-z]+|avx2|avx(?=_|$)|fma3|sse41|ssse3|sse2")    # in a kernel name's suffix
@@ -45,11 +45,13 @@ def run_faces(spec: str, faces: int, face_png: Path) -> None:
     """The child: the model through the app's classifier, warm-up then `faces` more faces at batch 1."""
     import cv2
 
-    from kise_desktop.core.classifier import EmotionClassifier
+    from kise_desktop.core.classifier import EmotionClassifier, mirror_wanted
     from kise_desktop.core.restore import Restoration
 
-    model_path, _, sidecar = spec.partition(":")
-    classifier = EmotionClassifier(model_path, sidecar or None, num_threads=1)
+    model_path, sidecar, mirror = split_spec(spec)
+    classifier = EmotionClassifier(model_path, sidecar, num_threads=1, mirror=mirror)
+    # "auto" decides from /proc/cpuinfo, which is the host's: decide as an AVX2-only CPU (no int8 dot) would.
+    classifier.mirror = mirror_wanted(classifier.mirror_mode, {"int8_dot": False})
     classifier.restore = Restoration()            # the model alone; restoration depends on the face
     face = cv2.imread(str(face_png), cv2.IMREAD_GRAYSCALE)
     if face is None:
@@ -117,11 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     from kise_desktop.core.classifier import EmotionClassifier, ModelError
 
     for spec in args.models:
-        model_path, _, sidecar = spec.partition(":")
+        model_path, sidecar, mirror = split_spec(spec)
         if not Path(model_path).is_file():
             raise DataError(f"{model_path}: model file not found")
         try:    # a bad model or sidecar fails here in one line, not minutes later under valgrind
-            EmotionClassifier(model_path, sidecar or None, num_threads=1)
+            EmotionClassifier(model_path, sidecar, num_threads=1, mirror=mirror)
         except ModelError as exc:
             raise DataError(str(exc)) from None
     face_png = first_face(args.data)
@@ -136,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             per_face = (total - base) / args.faces
             top = max(kernels, key=kernels.get) if kernels else "-"
             isa = sorted({m for k in kernels for m in ISA.findall(k.rpartition("__")[2])})
-            rows.append({"label": spec_label(spec), "model": spec.partition(":")[0],
-                         "stem": Path(spec.partition(":")[0]).stem, "instructions_per_face": per_face,
+            rows.append({"label": spec_label(spec), "model": split_spec(spec)[0],
+                         "stem": Path(split_spec(spec)[0]).stem, "instructions_per_face": per_face,
                          "ratio_vs_first": 1.0, "largest_kernel": top,
                          "largest_kernel_share": kernels.get(top, 0) / max(total - base, 1), "isa": isa})
     reference = None

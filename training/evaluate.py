@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 
-from kise_desktop.core.classifier import ModelError
+from kise_desktop.core.classifier import MIRROR_MODES, ModelError
 from kise_desktop.core.machine import cpu_description, cpu_line
 from kise_desktop.emotions import EMOTION_KEYS, SEED_7CLASS_KEYS, to_seed7
 from kise_desktop.paths import REPO_DIR
@@ -125,13 +126,23 @@ def restore_ms(classifier, images: np.ndarray, faces: int = 200) -> float:
     return float((time.perf_counter() - t0) / max(len(sample), 1) * 1000)
 
 
+def split_spec(spec: str) -> tuple[str, str | None, str | None]:
+    """'MODEL[:SIDECAR][@on|@off|@auto]' -> (model, sidecar or None, mirror mode or None = the sidecar's)."""
+    body, at, mirror = spec.rpartition("@")
+    if not at or mirror not in MIRROR_MODES:
+        body, mirror = spec, None
+    model_path, _, sidecar = body.partition(":")
+    return model_path, sidecar or None, mirror
+
+
 def spec_label(spec: str) -> str:
-    """model_label, plus the sidecar's name when it is not the model's own: one model read two ways."""
-    model_path, _, sidecar = spec.partition(":")
+    """model_label, plus the sidecar's name when it is not the model's own (one model read two ways),
+    plus the mirror mode when the spec sets one."""
+    model_path, sidecar, mirror = split_spec(spec)
     label = model_label(model_path)
     if sidecar and Path(sidecar).stem != Path(model_path).stem:
         label += f" [{Path(sidecar).stem}]"
-    return label
+    return label + (f" @{mirror}" if mirror else "")
 
 
 def model_label(model_path: str | Path) -> str:
@@ -141,23 +152,20 @@ def model_label(model_path: str | Path) -> str:
 
 
 def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: Path,
-                   tta_flip: bool = False, threads: int = 1, split: str = "test") -> dict:
+                   mirror: str | None = None, threads: int = 1, split: str = "test") -> dict:
+    """One model on these faces; `mirror` (auto/on/off) overrides the spec's and the sidecar's mirror mode."""
     from kise_desktop.core.classifier import EmotionClassifier
 
-    model_path, _, sidecar = spec.partition(":")
-    classifier = EmotionClassifier(model_path, sidecar or None, num_threads=threads)
+    model_path, sidecar, spec_mirror = split_spec(spec)
+    classifier = EmotionClassifier(model_path, sidecar, num_threads=threads, mirror=mirror or spec_mirror)
     probs = np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
-    if tta_flip:
-        flipped = np.ascontiguousarray(images[:, :, ::-1])
-        probs = 0.5 * (probs + np.concatenate(
-            [classifier.predict(flipped[i:i + 256]) for i in range(0, len(images), 256)]))
     seven_class = "contempt" not in classifier.labels
     report = {"model": model_path, "label": spec_label(spec), "name": classifier.name, "split": split,
-              "classes": 7 if seven_class else 8, "tta_flip": tta_flip,
+              "classes": 7 if seven_class else 8, "mirror": classifier.mirror, "mirror_mode": classifier.mirror_mode,
               "latency_ms_batch1": latency_ms(classifier, images[0]),
               "restore_ms_per_face": restore_ms(classifier, images),
               "size_bytes": Path(model_path).stat().st_size}
-    stem = report["label"].replace("/", "__").replace(" [", "__").rstrip("]") + ("_flip" if tta_flip else "")
+    stem = re.sub(r"[^\w.-]+", "_", report["label"]).strip("_") + ("_mirror" if classifier.mirror else "")
     report["seven_class"] = classification_metrics(to_seed7(probs), to_seed7(labels), list(SEED_7CLASS_KEYS))
     if not seven_class:
         report["eight_class"] = classification_metrics(probs, labels, list(EMOTION_KEYS))
@@ -180,7 +188,8 @@ def print_reports(reports: list[dict]) -> None:
     for r in reports:
         eight = r.get("eight_class")
         primary = eight or r["seven_class"]
-        name = r.get("label", model_label(r["model"])) + (" +flip" if r["tta_flip"] else "")
+        name = r.get("label", model_label(r["model"]))
+        name += " +mirror" if r.get("mirror") and " @" not in name else ""
         acc8 = f"{eight['accuracy']:.4f}" if eight else "-"
         f1_8 = f"{eight['macro_f1']:.4f}" if eight else "-"
         print(f"{name[:42]:<42} {r['classes']:>3} {acc8:>6} {f1_8:>6} "
@@ -200,7 +209,7 @@ def print_reports(reports: list[dict]) -> None:
 
 def update_sidecar(spec: str, report: dict) -> None:
     """Record the evaluation in the model's sidecar, which the app shows (name, accuracy)."""
-    model_path, _, sidecar = spec.partition(":")
+    model_path, sidecar, _ = split_spec(spec)
     path = Path(sidecar) if sidecar else Path(model_path).with_suffix(".json")
     data = json.loads(path.read_text(encoding="utf-8"))
     main_metrics = report.get("eight_class") or report["seven_class"]
@@ -214,21 +223,27 @@ def update_sidecar(spec: str, report: dict) -> None:
         "per_class_precision": {k: round(v["precision"], 3) for k, v in main_metrics["per_class"].items()},
         "latency_ms_batch1_1thread": round(report["latency_ms_batch1"], 3),
         "restore_ms_per_face": round(report["restore_ms_per_face"], 3),
+        "mirror_averaged": bool(report.get("mirror")),
+        "cpu": cpu_line(report.get("cpu")),
         "command": "python -m training.evaluate " + spec + " --update-sidecar",
     })
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.part")           # a sidecar cut short would break the model
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
     print(f"metrics written to {path}")
 
 
 @one_line_errors(ModelError)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate TFLite emotion models on the FER+ test set.")
-    parser.add_argument("models", nargs="+", help="MODEL.tflite[:SIDECAR.json]")
+    parser.add_argument("models", nargs="+", help="MODEL.tflite[:SIDECAR.json][@on|@off|@auto] (@: mirror averaging)")
     parser.add_argument("--data", help="data folder holding ferplus/ (default $KISE_DATA_DIR or ../shared/data)")
     parser.add_argument("--out", default=str(REPO_DIR / "runs" / "evaluate"), help="folder for PNGs and JSON")
     parser.add_argument("--split", default="test", choices=("test", "valid"))
     parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
-    parser.add_argument("--tta-flip", action="store_true", help="also average with the mirrored face")
+    parser.add_argument("--mirror", choices=MIRROR_MODES,
+                        help="average each face with its mirror image: on, off, or auto (on where the CPU has an "
+                             "int8 dot product); default: each model's sidecar, or MODEL@on in a spec")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--corruptions", action="store_true",
                         help="run the robustness benchmark instead (python -m training.robustness: accuracy "
@@ -253,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = split.images, split.labels
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
-    reports = [evaluate_model(spec, images, labels, out_dir, args.tta_flip, args.threads, args.split)
+    reports = [evaluate_model(spec, images, labels, out_dir, args.mirror, args.threads, args.split)
                for spec in args.models]
     cpu = cpu_description()
     for report in reports:

@@ -30,7 +30,7 @@ from kise_desktop.emotions import to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.corruptions import CORRUPTIONS, LEVELS, SEVERITIES, corrupt
 from training.data.ferplus import DataError, load_split, one_line_errors
-from training.evaluate import latency_ms, restore_ms, spec_label
+from training.evaluate import latency_ms, restore_ms, spec_label, split_spec
 
 def corrupted_sets(images: np.ndarray, seed: int, names: tuple[str, ...] = CORRUPTIONS,
                    levels: tuple[int, ...] = LEVELS) -> dict[tuple[str, int], np.ndarray]:
@@ -43,8 +43,8 @@ def corrupted_sets(images: np.ndarray, seed: int, names: tuple[str, ...] = CORRU
 
 
 def score_model(spec: str, sets: dict, labels: np.ndarray, threads: int = 1) -> dict:
-    model_path, _, sidecar = spec.partition(":")
-    classifier = EmotionClassifier(model_path, sidecar or None, num_threads=threads)
+    model_path, sidecar, mirror = split_spec(spec)
+    classifier = EmotionClassifier(model_path, sidecar, num_threads=threads, mirror=mirror)
     eight_class = "contempt" in classifier.labels
     labels7 = to_seed7(labels)
     result: dict = {"model": model_path, "label": spec_label(spec), "name": classifier.name,
@@ -59,7 +59,8 @@ def score_model(spec: str, sets: dict, labels: np.ndarray, threads: int = 1) -> 
     result["scoring_seconds"] = round(time.perf_counter() - t0, 1)
     corrupted = [v for k, v in result["accuracy"].items() if k != "clean"]
     result["mean_corrupted"] = float(np.mean(corrupted)) if corrupted else float("nan")
-    timed = EmotionClassifier(model_path, sidecar or None, num_threads=1)
+    result["mirror"] = classifier.mirror
+    timed = EmotionClassifier(model_path, sidecar, num_threads=1, mirror=mirror)
     result["latency_ms_batch1_1thread"] = latency_ms(timed, sets[("clean", 0)][0], repeats=500)
     # What the sidecar's crop restoration adds per face: on clean faces (mostly the checks) and on noisy ones.
     noise_levels = [level for name, level in sets if name == "sensor_noise"]
@@ -152,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     for spec in args.models:
-        if not Path(spec.partition(":")[0]).is_file():
-            raise DataError(f"{spec.partition(':')[0]}: model file not found")
+        if not Path(split_spec(spec)[0]).is_file():
+            raise DataError(f"{split_spec(spec)[0]}: model file not found")
     split = load_split(args.split, "majority", args.data)
     images, labels = split.images, split.labels
     if args.limit:

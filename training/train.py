@@ -56,6 +56,7 @@ DEFAULTS: dict = {
     "limit_valid": None,
     "seed": 20261126,
     "export": True,                  # TFLite export at the end (needs the TensorFlow backend)
+    "test_time_flip": True,          # fold mirror averaging into the export (twice the cost per face)
     "data_workers": None,            # augmentation threads (default: up to 4)
     "init_from": None,               # start from these weights (.keras, or a kise_sepnet .tflite) with a fresh schedule
     "distill": None,                 # {"teacher": .tflite, "sidecar": .json (optional), "weight": 0..1}
@@ -198,7 +199,9 @@ def teacher_factory(distill: dict | None):
     except ModelError as exc:
         raise DataError(f"distillation teacher: {exc}") from None
     print(f"distilling from {model} (weight {weight})", file=sys.stderr)
-    return (lambda: EmotionClassifier(model, sidecar, num_threads=1).predict), weight
+    # Mirrored on every CPU, so the targets do not depend on the machine; a model with the mirror folded
+    # in reads a face and its mirror alike, so for it this only costs time.
+    return (lambda: EmotionClassifier(model, sidecar, num_threads=1, mirror="on").predict), weight
 
 
 # -------------------------------------------------------------- training ----
@@ -375,7 +378,9 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
     elif config.get("export", True):
         from training.export import export_all
 
-        export_all(best, out_dir, data_root=data_root, config=config)
+        # A smoke run (limit_valid) checks its export on as few test faces as it validated on.
+        export_all(best, out_dir, data_root=data_root, config=config, test_limit=config.get("limit_valid"),
+                   fold_flip=bool(config.get("test_time_flip", True)))
     return best
 
 

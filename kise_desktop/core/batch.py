@@ -33,6 +33,7 @@ class PipelineConfig:
     opencv_threads: int = 0           # 0 = OpenCV's default (all cores); 1 per process in a pool
     model_bytes: bytes | None = None  # for cluster workers that do not share this disk
     sidecar_bytes: bytes | None = None
+    mirror: str | None = None         # on/off/auto (classifier.MIRROR_MODES); None = the sidecar's
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def build_pipeline(config: PipelineConfig):
         if config.sidecar_bytes is not None:
             sidecar = str(folder / "sidecar.json")
             Path(sidecar).write_bytes(config.sidecar_bytes)
-    classifier = EmotionClassifier(model, sidecar, num_threads=config.classifier_threads)
+    classifier = EmotionClassifier(model, sidecar, num_threads=config.classifier_threads, mirror=config.mirror)
     return Pipeline(classifier, config.detector_settings, smoothing=0.0)
 
 
@@ -175,7 +176,7 @@ _ray_pipelines: dict[str, Any] = {}
 
 def config_key(config: PipelineConfig) -> str:
     digest = hashlib.sha256(repr((config.model_path, config.sidecar_path, config.detector_settings, config.lang,
-                                  config.classifier_threads)).encode())
+                                  config.classifier_threads, config.mirror)).encode())
     if config.model_bytes:
         digest.update(config.model_bytes)
     return digest.hexdigest()

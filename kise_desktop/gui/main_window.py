@@ -568,6 +568,8 @@ class MainWindow(QMainWindow):
             value = sidecar.get(field)
             if isinstance(value, str) and value:
                 text += "\n" + tr(key, self.lang, what=value, licence=value, notes=value)
+        if self.classifier.mirror or self.classifier.mirror_mode != "off":    # a model that can mirror says so
+            text += "\n" + tr("model_mirror_on" if self.classifier.mirror else "model_mirror_off", self.lang)
         if self.model_error:
             text += "\n" + self.model_error
         self.model_label.setStyleSheet("" if not self.model_error else "color: #c0392b;")

@@ -162,3 +162,22 @@ def test_unwritable_output_folder_is_one_line(run_kise, model_args, dlib_faces_d
     code, _, err = run_kise("annotate", dlib_faces_dir / PHOTOS[0], "-o", blocker / "out", *model_args)
     assert code == 1
     assert len(error_lines(err)) == 1 and str(blocker) in err and "Traceback" not in err
+
+
+def test_mirror_flag_reads_each_face_with_its_mirror_image(run_kise, bundled_model, dlib_faces_dir, tmp_path):
+    photo = dlib_faces_dir / PHOTOS[0]
+    readings = {}
+    for mode in ("on", "off"):
+        code, _, err = run_kise("annotate", photo, "-o", tmp_path / mode, "--lang", "en", "--mirror", mode)
+        assert code == 0, err
+        report = json.loads((tmp_path / mode / "results.json").read_text(encoding="utf-8"))
+        readings[mode] = np.array([[f["probabilities"][k] for k in EMOTION_KEYS] for f in report["images"][0]["faces"]])
+        faces = Pipeline(EmotionClassifier(bundled_model, mirror=mode), PHOTO_YUNET, smoothing=0.0).analyze(
+            load_image(photo)).faces
+        np.testing.assert_allclose(readings[mode], [f.probabilities for f in faces], atol=1e-5)
+    assert np.abs(readings["on"] - readings["off"]).max() > 1e-3          # the flag reaches the classifier
+    # A run resumed with the other mode would mix two readings: it is refused, not silently merged.
+    code, _, err = run_kise("annotate", photo, "-o", tmp_path / "on", "--mirror", "off")
+    assert code != 0 and "mirror" in err
+    code, _, err = run_kise("annotate", photo, "-o", tmp_path / "bad", "--mirror", "sometimes")
+    assert code == 2 and "--mirror" in err

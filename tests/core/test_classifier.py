@@ -82,7 +82,8 @@ def write_sidecar(path: Path, **changes) -> Path:
 
 
 @pytest.mark.parametrize("case", ["missing model", "empty model", "corrupt model", "missing sidecar",
-                                  "bad json", "wrong label count", "unknown label", "no normalization"])
+                                  "bad json", "wrong label count", "unknown label", "no normalization",
+                                  "bad mirror mode"])
 def test_unusable_model_or_sidecar_raises_one_line_naming_the_file(tmp_path, seed_model, case):
     model, sidecar = tmp_path / "model.tflite", tmp_path / "model.json"
     shutil.copy(seed_model[0], model)
@@ -109,6 +110,11 @@ def test_unusable_model_or_sidecar_raises_one_line_naming_the_file(tmp_path, see
     elif case == "no normalization":
         data = json.loads(sidecar.read_text())
         del data["normalization"]
+        sidecar.write_text(json.dumps(data))
+        named = sidecar
+    elif case == "bad mirror mode":
+        data = json.loads(sidecar.read_text())
+        data["mirror"] = "sometimes"
         sidecar.write_text(json.dumps(data))
         named = sidecar
     with pytest.raises(ModelError) as caught:
@@ -176,3 +182,31 @@ def test_int8_quantized_model_matches_its_float_original(int8_model, crops):
     np.testing.assert_allclose(quantized.sum(axis=1), 1.0, atol=0.03)
     np.testing.assert_allclose(quantized, reference, atol=0.05)
     assert (quantized.argmax(axis=1) == reference.argmax(axis=1)).all()
+
+
+def test_mirror_averages_each_face_with_its_mirror_image_in_one_batch(bundled_model, annotated_photos):
+    single = EmotionClassifier(bundled_model, mirror="off")
+    mirrored = EmotionClassifier(bundled_model, mirror="on")
+    assert mirrored.mirror and not single.mirror and mirrored.mirror_mode == "on"
+    faces = face_crops(annotated_photos, single.input_size, single.crop_margin)[:7]
+    expected = 0.5 * (single.predict(faces) + single.predict(np.ascontiguousarray(faces[:, :, ::-1])))
+    both = mirrored.predict(faces)
+    np.testing.assert_allclose(both, expected, atol=1e-5)
+    np.testing.assert_allclose(both.sum(axis=1), 1.0, atol=1e-4)
+    assert np.abs(both - single.predict(faces)).max() > 0.01          # the mirror changes the reading
+    np.testing.assert_allclose(mirrored.predict(faces[2:3]), both[2:3], atol=1e-5)   # batch size changes back
+    # A symmetric face reads the same either way: the average of a face and its mirror is mirror-invariant.
+    np.testing.assert_allclose(mirrored.predict(np.ascontiguousarray(faces[:, :, ::-1])), both, atol=1e-5)
+
+
+def test_auto_mirror_follows_the_int8_dot_product_and_the_sidecar_default(bundled_model, seed_model):
+    from kise_desktop.core.classifier import mirror_wanted
+    from kise_desktop.core.machine import cpu_description
+
+    assert mirror_wanted("auto", {"int8_dot": True}) and not mirror_wanted("auto", {"int8_dot": False})
+    assert mirror_wanted("on", {"int8_dot": False}) and not mirror_wanted("off", {"int8_dot": True})
+    bundled = EmotionClassifier(bundled_model)
+    assert bundled.mirror_mode == "auto" and bundled.mirror == cpu_description()["int8_dot"]
+    assert EmotionClassifier(*seed_model).mirror is False                 # no "mirror" in its sidecar: off
+    with pytest.raises(ValueError):
+        EmotionClassifier(bundled_model, mirror="sometimes")

@@ -24,3 +24,13 @@ def test_an_avx2_only_laptop_is_said_to_be_one():
     laptop = {"model": "a laptop", "logical_cpus": 8, "isa": ["sse4_2", "avx", "avx2", "fma"], "avx512": [],
               "avx2_only": True}
     assert cpu_line(laptop) == "CPU: a laptop, 8 logical CPUs, ISA: sse4_2 avx avx2 fma (AVX2 only)"
+
+
+def test_the_int8_dot_product_is_read_from_the_flags():
+    cpu = cpu_description()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        text = cpuinfo.read_text()
+        flags = set(next((line for line in text.splitlines() if line.split(":")[0].strip() in ("flags", "Features")),
+                         ":").split(":", 1)[1].split())
+        assert cpu["int8_dot"] == bool(flags & {"avx512_vnni", "avx_vnni", "asimddp"})

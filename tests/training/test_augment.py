@@ -130,7 +130,7 @@ def test_a_teacher_blends_its_reading_of_the_clean_face_into_the_targets(faces, 
     seen: list[np.ndarray] = []
 
     def make_teacher():
-        model = EmotionClassifier(bundled_model)
+        model = EmotionClassifier(bundled_model, mirror="on")
 
         def predict(clean):
             seen.append(clean)
@@ -143,7 +143,7 @@ def test_a_teacher_blends_its_reading_of_the_clean_face_into_the_targets(faces, 
     assert len(batches) == len(seen) == len(faces) // 64
     plain = list(TrainBatches(faces, targets, weights, Augmenter(**_DEGRADING), batch_size=64, seed=3,
                               start_epoch=0, epochs=1, workers=1))
-    teacher = EmotionClassifier(bundled_model)
+    teacher = EmotionClassifier(bundled_model, mirror="on")
     for (x, y, _), (x0, y0, _), clean in zip(batches, plain, seen):
         np.testing.assert_array_equal(x, x0)                 # the same student images
         np.testing.assert_allclose(y.sum(axis=1), 1.0, atol=1e-4)

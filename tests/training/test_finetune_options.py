@@ -1,6 +1,8 @@
 """A real fine-tune of the bundled model with frozen BatchNorm and clean pairs, on real FER+ faces."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -43,3 +45,19 @@ def test_a_narrower_config_starts_from_the_bundled_file_cut_down(tmp_path, ferpl
     tuned = keras.models.load_model(tmp_path / "checkpoint.keras")
     assert tuned.get_layer("block3_a_sep").get_weights()[1].shape[-1] == 96      # 3/8 of 256
     assert tuned.get_layer("block3_b_sep").get_weights()[1].shape[-1] == 256     # block outputs keep their width
+
+
+def test_a_config_without_test_time_flip_exports_a_single_pass_model(tmp_path, ferplus_root, bundled_model):
+    from ai_edge_litert.interpreter import Interpreter
+
+    config = load_config(REPO_DIR / "training/configs/kise_v2_noflip_distill.json",
+                         {"epochs": 1, "limit_train": 256, "limit_valid": 64, "batch_size": 64,
+                          "data_workers": 1, "distill": None, "init_from": str(bundled_model)})
+    assert config["test_time_flip"] is False
+    train(config, tmp_path, str(ferplus_root.parent))
+    report = json.loads((tmp_path / "export_report.json").read_text())
+    assert report["fold_flip"] is False and report["keras"]["test_images"] == 64
+    ops = {op["op_name"] for op in Interpreter(str(tmp_path / "kise_emotion_int8.tflite"))._get_ops_details()}
+    folded = REPO_DIR / "training/anchors/kise_emotion_v2_folded.tflite"
+    folded_ops = {op["op_name"] for op in Interpreter(str(folded))._get_ops_details()}
+    assert "REVERSE_V2" in folded_ops and "REVERSE_V2" not in ops      # a default export mirrors, this one does not
