@@ -64,9 +64,10 @@ class Library:
     files: tuple[Path, ...] = ()     # licence texts the package ships in its metadata
 
 
-def sidecar_accuracy(sidecar: dict) -> float | None:
-    """The test accuracy in a sidecar's "metrics": its own key first, else the first accuracy-like one."""
-    metrics = sidecar.get("metrics")
+def sidecar_accuracy(sidecar: dict, mirrored: bool = True) -> float | None:
+    """The test accuracy in a sidecar's "metrics": its own key first, else the first accuracy-like one.
+    `mirrored=False`: the one-pass figure ("metrics_one_pass") of a model that mirrors at run time, if given."""
+    metrics = sidecar.get("metrics") if mirrored or "metrics_one_pass" not in sidecar else sidecar["metrics_one_pass"]
     if not isinstance(metrics, dict):
         return None
     for key in ("accuracy", "test_accuracy", "ferplus_test_accuracy", "acc"):

@@ -24,6 +24,7 @@ import numpy as np
 
 from kise_desktop.core.classifier import MIRROR_MODES, ModelError
 from kise_desktop.core.machine import cpu_description, cpu_line
+from kise_desktop.core.results import atomic_write
 from kise_desktop.emotions import EMOTION_KEYS, SEED_7CLASS_KEYS, to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
@@ -213,7 +214,9 @@ def update_sidecar(spec: str, report: dict) -> None:
     path = Path(sidecar) if sidecar else Path(model_path).with_suffix(".json")
     data = json.loads(path.read_text(encoding="utf-8"))
     main_metrics = report.get("eight_class") or report["seven_class"]
-    data.setdefault("metrics", {}).update({
+    # A model that can mirror at run time keeps its one-pass figures apart (what AVX2-only CPUs get).
+    key = "metrics_one_pass" if data.get("mirror", "off") != "off" and not report.get("mirror") else "metrics"
+    data.setdefault(key, {}).update({
         "evaluated_on": f"FER+ test set, majority labels, {main_metrics['images']} images",
         "accuracy": round(main_metrics["accuracy"], 4),
         "macro_f1": round(main_metrics["macro_f1"], 4),
@@ -227,10 +230,9 @@ def update_sidecar(spec: str, report: dict) -> None:
         "cpu": cpu_line(report.get("cpu")),
         "command": "python -m training.evaluate " + spec + " --update-sidecar",
     })
-    tmp = path.with_name(f".{path.name}.part")           # a sidecar cut short would break the model
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    print(f"metrics written to {path}")
+    # Atomic: a sidecar cut short would break the model.
+    atomic_write(path, lambda fh: fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n"))
+    print(f"metrics written to {path} ({key})")
 
 
 @one_line_errors(ModelError)
@@ -249,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the robustness benchmark instead (python -m training.robustness: accuracy "
                              "under webcam degradations, same images for every model)")
     parser.add_argument("--update-sidecar", action="store_true",
-                        help="write the first model's test metrics into its JSON sidecar (for bundling)")
+                        help="write the first model's test metrics into its JSON sidecar (for bundling; "
+                             "MODEL@off of a model that mirrors at run time writes them as metrics_one_pass)")
     args = parser.parse_args(argv)
     if args.corruptions:
         from training import robustness

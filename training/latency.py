@@ -14,9 +14,6 @@ ratios are the figure to trust; the milliseconds move with the neighbours by 10-
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import numpy as np
 
 from kise_desktop.core.classifier import ModelError
 from kise_desktop.core.machine import cpu_description, cpu_line
+from kise_desktop.core.results import write_json_document
 from kise_desktop.paths import REPO_DIR
 from training.data.ferplus import DataError, load_split, one_line_errors
 from training.evaluate import spec_label, split_spec
@@ -112,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows, args.rounds, args.faces, args.budget)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"cpu": cpu_description(), "rounds": args.rounds, "faces": args.faces, "models": rows}, handle,
-                  indent=2)
-    os.replace(tmp, out)
+    write_json_document(out, {"cpu": cpu_description(), "rounds": args.rounds, "faces": args.faces, "models": rows})
     return 0
 
 

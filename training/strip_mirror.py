@@ -21,11 +21,10 @@ single pass computes bit for bit what the first branch of the original did.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from kise_desktop.core.results import atomic_write_bytes
 from training.data.ferplus import DataError, one_line_errors
 
 MIRROR_OP = "REVERSE_V2"
@@ -93,14 +92,6 @@ def strip_mirror(model_bytes: bytes, source: str = "model") -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 @one_line_errors()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Take the folded-in mirror averaging out of a TFLite model.")
@@ -113,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if out.resolve() == source.resolve():
         raise DataError(f"{out}: would overwrite the input; choose another --out")
     data = strip_mirror(source.read_bytes(), str(source))
-    write_atomically(out, data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, data)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB, from {source.stat().st_size / 1024:.0f} KB)", file=sys.stderr)
     return 0
 

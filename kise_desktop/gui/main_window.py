@@ -554,9 +554,15 @@ class MainWindow(QMainWindow):
             self.model_label.setStyleSheet("color: #c0392b;")
             self.model_label.setText(text)
             return
-        acc = model_accuracy(self.classifier.sidecar)
+        acc = model_accuracy(self.classifier.sidecar, mirrored=self.classifier.mirror)
         acc_text = f"{acc * 100:.1f}%" if acc is not None and acc <= 1 else (
             f"{acc:.1f}%" if acc is not None else tr("model_unknown_acc", self.lang))
+        tip = ""
+        if self.classifier.mirror or self.classifier.mirror_mode != "off":    # a model that can mirror says so
+            state = "on" if self.classifier.mirror else "off"
+            acc_text += f" ({tr('model_mirror_' + state, self.lang)})"
+            tip = tr("model_mirror_tip_" + state, self.lang)
+        self.model_label.setToolTip(tip)
         text = tr("model_info", self.lang, name=self.classifier.name,
                   classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)
         # what the sidecar knows beyond the name: the emotions, the training data, the licence, notes
@@ -568,8 +574,6 @@ class MainWindow(QMainWindow):
             value = sidecar.get(field)
             if isinstance(value, str) and value:
                 text += "\n" + tr(key, self.lang, what=value, licence=value, notes=value)
-        if self.classifier.mirror or self.classifier.mirror_mode != "off":    # a model that can mirror says so
-            text += "\n" + tr("model_mirror_on" if self.classifier.mirror else "model_mirror_off", self.lang)
         if self.model_error:
             text += "\n" + self.model_error
         self.model_label.setStyleSheet("" if not self.model_error else "color: #c0392b;")

@@ -142,6 +142,25 @@ def test_the_seed_models_seven_emotions_are_the_legend_and_the_switch_is_confirm
     assert "seed mini_XCEPTION" in win.statusBar().currentMessage()
     text = win.model_label.text()
     assert "AIHub" in text and "7" in text           # what the sidecar knows: training data, classes
+    assert "mirror" not in text                       # the seed's sidecar has no mirror mode
+
+
+def test_the_model_panel_says_whether_faces_are_mirror_averaged(qtbot, make_window, bundled_model):
+    from kise_desktop.core.machine import cpu_description
+    from kise_desktop.gui.i18n import tr
+
+    for lang in ("en", "ko"):
+        win = make_window(lang=lang)
+        assert win.load_model(bundled_model)
+        key = "model_mirror_on" if cpu_description()["int8_dot"] else "model_mirror_off"
+        assert win.classifier.mirror == (key == "model_mirror_on")
+        assert f"({tr(key, lang)})" in win.model_label.text()
+        assert win.model_label.toolTip() == tr(key.replace("mirror_", "mirror_tip_"), lang)
+        # The accuracy shown is the one this CPU gets: mirrored, or the sidecar's one-pass figure.
+        sidecar = win.classifier.sidecar
+        shown = sidecar["metrics"] if win.classifier.mirror else sidecar["metrics_one_pass"]
+        assert f"{shown['accuracy'] * 100:.1f}%" in win.model_label.text()
+    assert sidecar["metrics_one_pass"]["accuracy"] < sidecar["metrics"]["accuracy"]
 
 
 # --------------------------------------------------------------------------- stop, warnings, report
