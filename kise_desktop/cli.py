@@ -64,7 +64,7 @@ def load_classifier(args: argparse.Namespace) -> EmotionClassifier:
     model = Path(args.model) if args.model else BUNDLED_MODEL
     if not model.is_file() and not args.model:
         raise ModelError(f"{model}: the bundled model is missing; pass --model FILE")
-    return EmotionClassifier(model, args.sidecar, num_threads=args.threads, mirror=getattr(args, "mirror", None))
+    return EmotionClassifier(model, args.sidecar, num_threads=args.threads, mirror=args.mirror)
 
 
 def detector_settings(kind: str, preset_name: str) -> Any:

@@ -35,8 +35,9 @@ from kise_desktop.emotions import NUM_EMOTIONS, emotion_index
 # Test-time mirror averaging: each face and its mirror image go through the model in one batch and the
 # two readings are averaged (+0.9 points of FER+ validation accuracy for the bundled model, at twice the
 # cost). "auto" mirrors only where the CPU has an int8 dot product (AVX-512 VNNI, AVX-VNNI, ARM dotprod):
-# there the two passes take about 0.5 ms a face, while an AVX2-only CPU needs about 1.7 ms for them
-# against 0.9 ms for one (resources/models/MODEL_CARD.md, "Latency on an AVX2-only CPU").
+# there the two passes take about 0.5 ms a face, while an AVX2-only EPYC measured 1.38 ms for them
+# against 0.70 ms for one (resources/models/MODEL_CARD.md, "Latency on an AVX2-only CPU"). Without
+# /proc/cpuinfo (Windows) the dot product cannot be seen, so "auto" reads once there: the safe side of 1 ms.
 MIRROR_MODES = ("auto", "on", "off")
 
 
