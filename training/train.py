@@ -59,7 +59,8 @@ DEFAULTS: dict = {
     "test_time_flip": True,          # fold mirror averaging into the export (twice the cost per face)
     "data_workers": None,            # augmentation threads (default: up to 4)
     "init_from": None,               # start from these weights (.keras, or a kise_sepnet .tflite) with a fresh schedule
-    "distill": None,                 # {"teacher": .tflite, "sidecar": .json (optional), "weight": 0..1}
+    "distill": None,                 # {"teacher": .tflite, "sidecar": .json (optional), "weight": 0..1,
+                                     #  "once": true = the teacher reads each face once, before training}
     "freeze_batchnorm": False,       # fine-tunes: keep the initial model's BatchNorm statistics and scales
     "clean_pairs": False,            # each step sees every face clean and degraded (a step costs twice as much)
 }
@@ -163,7 +164,8 @@ def prepare_data(config: dict, data_root: str | None) -> tuple[Split, Split, np.
 
 
 # ---------------------------------------------------------- augmentation ----
-def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_epoch: int) -> TrainBatches:
+def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_epoch: int,
+                       out_dir: Path | None = None) -> TrainBatches:
     """Augmented batches for epochs start_epoch..epochs-1; each epoch's order and each
     batch's augmentation are fixed by (seed, epoch, batch), so a resumed run sees
     exactly the batches an uninterrupted one would have."""
@@ -173,6 +175,13 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
         targets = targets * (1 - smoothing) + smoothing / NUM_EMOTIONS
     workers = int(config.get("data_workers") or min(4, os.cpu_count() or 1))
     make_teacher, teacher_weight = teacher_factory(config["distill"])
+    if make_teacher is not None and config["distill"].get("once"):
+        # The teacher's reading of each original face, mixed into the targets once: a long run then costs
+        # one teacher pass over the training set instead of one per step (a mirrored teacher reads a face
+        # and its flip alike; the other augmentations move a face by a few pixels).
+        readings = teacher_readings(make_teacher, train.images, out_dir)
+        targets = (1.0 - teacher_weight) * targets + teacher_weight * readings
+        make_teacher, teacher_weight = None, 0.0
     return TrainBatches(train.images, targets.astype(np.float32), weights[train.labels],
                         Augmenter(**config["augment"]), config["batch_size"], config["seed"],
                         start_epoch, config["epochs"], workers=workers,
@@ -202,6 +211,35 @@ def teacher_factory(distill: dict | None):
     # Mirrored on every CPU, so the targets do not depend on the machine; a model with the mirror folded
     # in reads a face and its mirror alike, so for it this only costs time.
     return (lambda: EmotionClassifier(model, sidecar, num_threads=1, mirror="on").predict), weight
+
+
+def teacher_readings(make_teacher, images: np.ndarray, out_dir: Path | None) -> np.ndarray:
+    """The teacher's probabilities for every training face, kept in the run folder so a resumed run
+    reads them back; a file that does not match these faces is made again."""
+    from tqdm import tqdm
+
+    from kise_desktop.core.results import atomic_write_bytes
+
+    cache = out_dir / "teacher_readings.npy" if out_dir else None
+    if cache and cache.is_file():
+        try:
+            readings = np.load(cache)
+            if readings.shape == (len(images), NUM_EMOTIONS):
+                print(f"teacher readings from {cache}", file=sys.stderr)
+                return readings
+        except (OSError, ValueError):
+            pass
+    predict, chunk = make_teacher(), 256
+    readings = np.concatenate([predict(images[i:i + chunk])
+                               for i in tqdm(range(0, len(images), chunk), desc="teacher", unit="chunk",
+                                             mininterval=2.0, file=sys.stderr)]).astype(np.float32)
+    if cache:
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, readings)
+        atomic_write_bytes(cache, buffer.getvalue())
+    return readings
 
 
 # -------------------------------------------------------------- training ----
@@ -320,7 +358,7 @@ def train(config: dict, out_dir: Path, data_root: str | None = None) -> Path:
 
     start = int(state["epoch"])
     if start < config["epochs"]:
-        batches = make_train_batches(train_split, weights, config, start)
+        batches = make_train_batches(train_split, weights, config, start, out_dir)
         steps = batches.steps_per_epoch
         if start > 0:
             model = keras.models.load_model(ckpt_path)

@@ -61,3 +61,25 @@ def test_a_config_without_test_time_flip_exports_a_single_pass_model(tmp_path, f
     folded = REPO_DIR / "training/anchors/kise_emotion_v2_folded.tflite"
     folded_ops = {op["op_name"] for op in Interpreter(str(folded))._get_ops_details()}
     assert "REVERSE_V2" in folded_ops and "REVERSE_V2" not in ops      # a default export mirrors, this one does not
+
+
+def test_a_teacher_read_once_is_mixed_into_the_targets_and_kept_for_a_resume(tmp_path, ferplus_root, bundled_model):
+    from kise_desktop.core.classifier import EmotionClassifier
+    from training.train import prepare_data
+
+    config = load_config(REPO_DIR / "training/configs/kise_v3_born_again.json",
+                         {"epochs": 1, "limit_train": 128, "limit_valid": 64, "batch_size": 64, "export": False,
+                          "data_workers": 1})
+    assert config["distill"]["once"] is True
+    config["distill"] = {**config["distill"], "teacher": str(bundled_model)}
+    train(config, tmp_path, str(ferplus_root.parent))
+    readings = np.load(tmp_path / "teacher_readings.npy")
+    train_split, _, _ = prepare_data(config, str(ferplus_root.parent))
+    teacher = EmotionClassifier(bundled_model, mirror="on")
+    np.testing.assert_allclose(readings, teacher.predict(train_split.images), atol=1e-6)
+    np.testing.assert_allclose(readings.sum(1), 1.0, atol=1e-5)
+    # A rerun with more epochs resumes and reads the teacher back instead of running it again.
+    before = (tmp_path / "teacher_readings.npy").stat().st_mtime_ns
+    train({**config, "epochs": 2}, tmp_path, str(ferplus_root.parent))
+    assert (tmp_path / "teacher_readings.npy").stat().st_mtime_ns == before
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
