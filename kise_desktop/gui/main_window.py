@@ -131,6 +131,8 @@ class MainWindow(QMainWindow):
             self.lang = "ko"
         self.classifier: Any = None
         self.model_error: str = ""
+        # None: the sidecar's mirror mode; "on"/"off": the user's choice, kept across runs
+        self.mirror_choice: str | None = {"on": "on", "off": "off"}.get(str(self.settings.value("mirror", "")))
         self.packets_shown = 0
         self.last_packet: Packet | None = None
         self.last_state = None
@@ -300,6 +302,15 @@ class MainWindow(QMainWindow):
         self.open_model_btn = QPushButton()
         self.open_model_btn.clicked.connect(self.open_model_dialog)
         ml.addWidget(self.model_label)
+        mirror_row = QFormLayout()
+        self.mirror_combo = QComboBox()
+        for choice in (None, "on", "off"):
+            self.mirror_combo.addItem("", choice)
+        self.mirror_combo.setCurrentIndex(self.mirror_combo.findData(self.mirror_choice))
+        self.mirror_combo.currentIndexChanged.connect(lambda _i: self.set_mirror(self.mirror_combo.currentData()))
+        self.mirror_label = QLabel()
+        mirror_row.addRow(self.mirror_label, self.mirror_combo)
+        ml.addLayout(mirror_row)
         ml.addWidget(self.open_model_btn)
         # record
         self.record_box = QGroupBox()
@@ -481,6 +492,11 @@ class MainWindow(QMainWindow):
         self.save_photo_btn.setText(tr("btn_save_photo", lang))
         self.model_box.setTitle(tr("grp_model", lang))
         self.open_model_btn.setText(tr("act_open_model", lang))
+        self.mirror_label.setText(tr("mirror_choice", lang))
+        self.mirror_label.setToolTip(tr("mirror_choice_tip", lang))
+        self.mirror_combo.setToolTip(tr("mirror_choice_tip", lang))
+        for i in range(self.mirror_combo.count()):
+            self.mirror_combo.setItemText(i, tr(f"mirror_choice_{self.mirror_combo.itemData(i) or 'auto'}", lang))
         self.record_box.setTitle(tr("grp_record", lang))
         self.record_btn.setText(tr("btn_stop_record" if self.recorder else "btn_record", lang))
         self.snapshot_btn.setText(tr("btn_snapshot", lang))
@@ -525,7 +541,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         sidecar_path = Path(sidecar) if sidecar else find_sidecar(path)
         try:
-            classifier = core.EmotionClassifier(path, sidecar_path)
+            classifier = core.EmotionClassifier(path, sidecar_path, mirror=self.mirror_choice)
         except Exception as exc:  # ModelError, or anything a broken file provokes
             if fallback is not None and Path(fallback) != path:
                 return self.load_model(fallback)
@@ -544,6 +560,19 @@ class MainWindow(QMainWindow):
                                         classes=len(classifier.labels)), 8000)
         return True
 
+    def set_mirror(self, choice: str | None) -> None:
+        """Mirror averaging on, off, or (None) as the model's sidecar says; the model is read again."""
+        if choice == self.mirror_choice:
+            return
+        self.mirror_choice = choice
+        self.settings.setValue("mirror", choice or "")
+        if self.mirror_combo.currentData() != choice:
+            self.mirror_combo.blockSignals(True)
+            self.mirror_combo.setCurrentIndex(self.mirror_combo.findData(choice))
+            self.mirror_combo.blockSignals(False)
+        if self.classifier is not None:
+            self.load_model(self.classifier.model_path, self.classifier.sidecar_path)
+
     def _update_model_label(self) -> None:
         self.view.notice = tr("no_model_notice", self.lang) if self.classifier is None else ""
         self.view.update()
@@ -558,10 +587,13 @@ class MainWindow(QMainWindow):
         acc_text = f"{acc * 100:.1f}%" if acc is not None and acc <= 1 else (
             f"{acc:.1f}%" if acc is not None else tr("model_unknown_acc", self.lang))
         tip = ""
-        if self.classifier.mirror or self.classifier.mirror_mode != "off":    # a model that can mirror says so
+        # a model that can mirror says whether it does, and so does a choice made under Mirror averaging
+        if self.classifier.mirror or self.classifier.sidecar.get("mirror", "off") != "off" or self.mirror_choice:
             state = "on" if self.classifier.mirror else "off"
             acc_text += f" ({tr('model_mirror_' + state, self.lang)})"
-            tip = tr("model_mirror_tip_" + state, self.lang)
+            # off by choice is not off for want of an int8 dot product
+            tip = tr("model_mirror_tip_chosen_off" if self.mirror_choice == "off" else "model_mirror_tip_" + state,
+                     self.lang)
         self.model_label.setToolTip(tip)
         text = tr("model_info", self.lang, name=self.classifier.name,
                   classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)

@@ -163,6 +163,34 @@ def test_the_model_panel_says_whether_faces_are_mirror_averaged(qtbot, make_wind
     assert sidecar["metrics_one_pass"]["accuracy"] < sidecar["metrics"]["accuracy"]
 
 
+def test_mirror_averaging_can_be_chosen_and_the_choice_is_kept(qtbot, make_window, bundled_model, settings):
+    from kise_desktop.gui.i18n import tr
+
+    win = make_window(lang="ko")
+    assert win.load_model(bundled_model) and win.mirror_choice is None
+    assert [win.mirror_combo.itemText(i) for i in range(3)] == [tr(f"mirror_choice_{k}", "ko") for k in
+                                                                 ("auto", "on", "off")]
+    win.open_source(0)
+    qtbot.waitUntil(lambda: win.last_packet is not None, timeout=WAIT)
+    for choice, mirrored in (("on", True), ("off", False)):
+        win.mirror_combo.setCurrentIndex(win.mirror_combo.findData(choice))
+        assert win.classifier.mirror is mirrored and win.classifier.model_path == bundled_model
+        state = "on" if mirrored else "off"
+        assert f"({tr('model_mirror_' + state, 'ko')})" in win.model_label.text()
+        accuracy = win.classifier.sidecar["metrics" if mirrored else "metrics_one_pass"]["accuracy"]
+        assert f"{accuracy * 100:.1f}%" in win.model_label.text()
+        shown = win.packets_shown
+        qtbot.waitUntil(lambda: win.packets_shown > shown + 2, timeout=WAIT)     # the demo goes on
+    assert win.model_label.toolTip() == tr("model_mirror_tip_chosen_off", "ko")
+    assert settings.value("mirror") == "off"
+    again = make_window(lang="en")                    # the same settings: the next run starts with the choice
+    assert again.mirror_choice == "off" and again.mirror_combo.currentData() == "off"
+    assert again.classifier.mirror is False
+    again.set_mirror(None)                            # back to the sidecar's own mode
+    assert again.classifier.mirror_mode == again.classifier.sidecar.get("mirror", "off")
+    assert settings.value("mirror") == ""
+
+
 # --------------------------------------------------------------------------- stop, warnings, report
 def test_after_stop_start_and_open_are_offered_and_timings_are_cleared(qtbot, make_window):
     win = make_window(lang="en")
