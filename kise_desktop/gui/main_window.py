@@ -598,8 +598,11 @@ class MainWindow(QMainWindow):
         text = tr("model_info", self.lang, name=self.classifier.name,
                   classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)
         # what the sidecar knows beyond the name: the emotions, the training data, the licence, notes
-        names = ", ".join(EMOTIONS[i].name(self.lang) for i in emotion_indices(self.classifier.labels))
-        text += "\n" + tr("model_emotions", self.lang, names=names)
+        # which emotions, where not all eight ("8 classes" says it otherwise, and the room goes to the controls)
+        shown = emotion_indices(self.classifier.labels)
+        if len(shown) < len(EMOTIONS):
+            names = ", ".join(EMOTIONS[i].name(self.lang) for i in shown)
+            text += "\n" + tr("model_emotions", self.lang, names=names)
         sidecar = self.classifier.sidecar
         for key, field in (("model_trained_on", "training_data"), ("model_licence", "license"),
                            ("model_notes", "label_notes")):

@@ -9,6 +9,17 @@ from gui_fakes import CENTRE_KIND, GROUP_PHOTO, CameraFactory
 from kise_desktop.paths import MODELS_DIR
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_font(qapp):
+    """The font the app sets (the bundled NanumGothic, for Latin and Hangul alike), so sizes and
+    clipping are measured as users see them, whatever fonts this machine has."""
+    from kise_desktop.gui.app import load_fonts
+
+    family = load_fonts(qapp)
+    assert family, "the bundled font did not load"
+    return family
+
+
 @pytest.fixture(scope="session")
 def model_files(seed_model) -> tuple[Path, Path | None]:
     """The bundled model once it is in the repository, else the seed's (real models both)."""

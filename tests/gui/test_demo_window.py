@@ -142,6 +142,8 @@ def test_the_seed_models_seven_emotions_are_the_legend_and_the_switch_is_confirm
     assert "seed mini_XCEPTION" in win.statusBar().currentMessage()
     text = win.model_label.text()
     assert "AIHub" in text and "7" in text           # what the sidecar knows: training data, classes
+    seven = ", ".join(EMOTIONS[i].en for i in range(len(EMOTIONS)) if EMOTIONS[i].en != EMOTIONS[EMOTION_INDEX["contempt"]].en)
+    assert seven in text                              # which seven: the list appears where not all eight are read
     assert "mirror" not in text                       # the seed's sidecar has no mirror mode
 
 
