@@ -12,8 +12,8 @@ to plot before the first analysed frame. A plot builds itself when it is
 first given data (after that frame is painted), when a caller needs it, or
 `BUILD_WHEN_IDLE_MS` after it is first shown, whichever comes first.
 
-Readability: the legend sits outside the data area (to the right, in as many
-columns as the plot's height needs), lists only the emotions the loaded model
+Readability: the legend (`EmotionLegend`, a Qt widget) sits outside the data
+area (to the right, in as many columns as the plot's height needs), lists only the emotions the loaded model
 can output (`set_emotions`), and the probability axis has fixed ticks from 0
 to 1.0 with room for its rotated label.
 """
@@ -26,10 +26,11 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QWidget
 
 from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
 
+from .emotion_legend import EmotionLegend
 from .i18n import tr
 
 
@@ -82,8 +83,6 @@ BUILD_WHEN_IDLE_MS = 1500
 PROBABILITY_TICKS = [[(0.0, "0"), (0.5, "50%"), (1.0, "100%")], [(0.25, "25%"), (0.75, "75%")]]
 AXIS_LABEL_STYLE = {"font-size": "9pt"}
 LEFT_AXIS_WIDTH = 44        # px: the widest tick label ("100%"), never clipped
-LEGEND_ROW_PX = 22          # one legend row at 8 pt (measured)
-LEGEND_COLUMN = 3           # plot layout column right of the data area (0 left axis, 1 data, 2 right axis)
 
 
 def emotion_indices(labels: Iterable[str] | None) -> list[int]:
@@ -137,8 +136,9 @@ class DeferredPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = None
-        self._layout = QVBoxLayout(self)
+        self._layout = QHBoxLayout(self)      # the plot, and whatever a kind puts beside it (a legend)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
         self._blank = _BlankPanel(self._on_blank_painted)
         self._layout.addWidget(self._blank)
         self._build_queued = False
@@ -219,11 +219,12 @@ class HistoryPlot(DeferredPlot):
     def _build(self, pg) -> None:
         self.plot.setXRange(-self.seconds, 0.0, padding=0.0)
         self.plot.showGrid(x=True, alpha=0.25)
-        # The legend is an item of the plot's own layout, right of the data area: it never
-        # covers a line, and it lays out again (columns) when the plot's height changes.
-        self.legend = pg.LegendItem(labelTextSize="8pt", labelTextColor=(40, 40, 40), colCount=1,
-                                    horSpacing=6)
-        self.plot.getPlotItem().layout.addItem(self.legend, 2, LEGEND_COLUMN)
+        # The legend is a widget right of the plot: it never covers a line, and it lays out
+        # again (columns) when the plot's height changes. (Added after the blank panel, which
+        # the plot replaces.)
+        self.legend = EmotionLegend(self._lang)
+        self.legend.set_emotions(self.emotions)
+        self._layout.addWidget(self.legend)
         for emo in EMOTIONS:
             # 1 px, not antialiased: measured here, 8 curves of 1,200 points paint in ~6 ms;
             # 2 px lines take ~20 ms and antialiased ones over a second, on the GUI thread.
@@ -232,7 +233,7 @@ class HistoryPlot(DeferredPlot):
             self.curves.append(curve)
         # The axes never change while the lines scroll: keep them as cached pixmaps instead
         # of replaying their drawing (text included) on every refresh.
-        for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.legend):
+        for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom")):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.set_language(self._lang)
         self._dirty = True
@@ -273,7 +274,8 @@ class HistoryPlot(DeferredPlot):
         if self.built:
             for i, curve in enumerate(self.curves):
                 curve.setVisible(i in self.emotions)
-            self.set_language(self._lang)
+            self.legend.set_emotions(self.emotions)
+            self._fit_legend()
         self._dirty = True
 
     def visible_points(self) -> int:
@@ -314,10 +316,7 @@ class HistoryPlot(DeferredPlot):
         self._lang = lang
         if not self.built:
             return
-        self.legend.clear()
-        for i in self.emotions:
-            self.curves[i].opts["name"] = EMOTIONS[i].name(lang)
-            self.legend.addItem(self.curves[i], EMOTIONS[i].name(lang))
+        self.legend.set_language(lang)
         self._fit_legend()
         self.plot.setLabel("bottom", tr("axis_time", lang), **AXIS_LABEL_STYLE)
 
@@ -325,10 +324,7 @@ class HistoryPlot(DeferredPlot):
         """As many legend columns as the plot's height needs (one column when it is tall)."""
         if self.legend is None:
             return
-        rows = max(1, int((self.height() - 50) // LEGEND_ROW_PX))   # less the bottom axis and margins
-        columns = max(1, -(-len(self.emotions) // rows))
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        self.legend.fit_height(self.height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -336,7 +332,7 @@ class HistoryPlot(DeferredPlot):
 
     def legend_names(self) -> list[str]:
         self.ensure_built()
-        return [label.text for _, label in self.legend.items]
+        return self.legend.names()
 
 
 class ProbabilityBars(DeferredPlot):
@@ -356,12 +352,16 @@ class ProbabilityBars(DeferredPlot):
 
     def _make_bars(self) -> None:
         pg = self._pg
-        if self.bars is not None:
-            self.plot.removeItem(self.bars)
         colours = [QColor(*EMOTIONS[i].color_rgb) for i in self.emotions]
-        self.bars = pg.BarGraphItem(x=np.arange(len(self.emotions)), height=self.heights[self.emotions], width=0.7,
-                                    brushes=[pg.mkBrush(c) for c in colours], pens=[pg.mkPen(c) for c in colours])
-        self.plot.addItem(self.bars)
+        bars = dict(x=np.arange(len(self.emotions)), height=self.heights[self.emotions], width=0.7,
+                    brushes=[pg.mkBrush(c) for c in colours], pens=[pg.mkPen(c) for c in colours])
+        # One item for the plot's life, changed in place: a removed pyqtgraph item is deleted
+        # whenever Python's garbage collector gets to it, which can be in the middle of a repaint.
+        if self.bars is None:
+            self.bars = pg.BarGraphItem(**bars)
+            self.plot.addItem(self.bars)
+        else:
+            self.bars.setOpts(**bars)
         self.plot.setXRange(-0.6, len(self.emotions) - 0.4, padding=0.0)
 
     def set_emotions(self, indices: Sequence[int]) -> None:

@@ -39,7 +39,7 @@ def test_the_seed_models_legend_lists_its_seven_emotions(qtbot, seed_model):
     assert bars.bar_names() == [EMOTIONS[i].en for i in shown]
 
 
-@pytest.mark.parametrize("height", [130, 220])
+@pytest.mark.parametrize("height", [100, 220])
 def test_legend_is_outside_the_data_area_and_both_axis_ends_are_labelled(qtbot, height):
     plot = _built(qtbot, HistoryPlot(seconds=10, lang="en"), (560, height))
     rng = np.random.default_rng(0)
@@ -47,11 +47,19 @@ def test_legend_is_outside_the_data_area_and_both_axis_ends_are_labelled(qtbot, 
         plot.add(i * 0.1, rng.dirichlet(np.ones(NUM_EMOTIONS)).astype(np.float32))
     plot.refresh()
     qtbot.wait(50)
-    view = plot.plot.getViewBox().sceneBoundingRect()
-    legend = plot.legend.sceneBoundingRect()
-    assert view.right() <= legend.left() + 1.0, (view, legend)     # beside the lines (layout rounding: 1 px)
-    widget_rect = QRectF(0, 0, plot.plot.width(), plot.plot.height())
-    assert widget_rect.contains(legend), (widget_rect, legend)
+    # the data area, in the HistoryPlot's coordinates, ends left of the legend, and the legend is inside
+    view = plot.plot.mapFromScene(plot.plot.getViewBox().sceneBoundingRect()).boundingRect()
+    view_right = plot.plot.geometry().left() + view.right()
+    legend = plot.legend.geometry()
+    assert view_right <= legend.left() + 1, (view_right, legend)     # beside the lines (layout rounding: 1 px)
+    assert plot.rect().contains(legend), (plot.rect(), legend)
+    # every name is shown whole: its label is as wide as its text and inside the legend
+    shown = [label for label in plot.legend.labels if label.isVisible()]
+    assert [label.text() for label in shown] == [e.en for e in EMOTIONS]
+    for label in shown:
+        assert plot.legend.rect().contains(label.geometry()), (label.text(), label.geometry(), plot.legend.rect())
+        assert label.width() >= label.sizeHint().width(), (label.text(), label.width(), label.sizeHint())
+    assert plot.legend.columns == (1 if height == 220 else 2)        # a short plot: two columns, not clipped
     # the tick labels pyqtgraph would draw: 0 and 1.0 among them
     axis = plot.plot.getAxis("left")
     image = QImage(100, 100, QImage.Format.Format_RGB32)
