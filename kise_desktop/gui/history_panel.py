@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from kise_desktop.emotions import EMOTIONS
@@ -18,6 +19,42 @@ from .history_plot import HistoryPlot, ProbabilityBars
 from .i18n import tr
 
 HISTORY_SECONDS = (5.0, 300.0)      # the time window's allowed range
+
+
+class PanelTitle(QLabel):
+    """"Emotion history - face #24" where it fits, else just "Face #24" (the full text as its tooltip).
+
+    In an 800x600 window the header row leaves the title about 150 px, which cut the
+    face number in half; the number is what says which face the plot follows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        font = self.font()
+        font.setBold(True)
+        self.setFont(font)
+        self.setMinimumWidth(60)                # gives way first in a narrow window (the buttons do not)
+        self._full = self._short = ""
+
+    def set_title(self, group: str, who: str) -> None:
+        self._full, self._short = f"{group} - {who}", who[:1].upper() + who[1:]
+        self.setToolTip(self._full)
+        self.updateGeometry()
+        self._fit()
+
+    def sizeHint(self):  # noqa: N802 (Qt name): asks for room for the whole title
+        hint = super().sizeHint()
+        hint.setWidth(QFontMetrics(self.font()).horizontalAdvance(self._full) + 4)
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fits = QFontMetrics(self.font()).horizontalAdvance(self._full) <= self.width()
+        text = self._full if fits else self._short
+        if text != self.text():
+            self.setText(text)
 
 
 class HistoryPanel(QWidget):
@@ -33,9 +70,7 @@ class HistoryPanel(QWidget):
         self._listed: tuple[int, ...] = ()
         self.history = HistoryPlot(seconds=seconds, lang=lang)
         self.bars = ProbabilityBars(lang=lang)
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold;")
-        self.title.setMinimumWidth(60)          # gives way first in a narrow window (the buttons do not)
+        self.title = PanelTitle()
         self.face_combo = QComboBox()
         # short in a small window; the list itself opens as wide as its entries
         self.face_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -129,7 +164,7 @@ class HistoryPanel(QWidget):
     # ------------------------------------------------------------------ text
     def _update_title(self) -> None:
         who = tr("history_face", self.lang, id=self.track) if self.track is not None else tr("history_none", self.lang)
-        self.title.setText(f"{tr('grp_probs' if self.photos else 'grp_history', self.lang)} - {who}")
+        self.title.set_title(tr('grp_probs' if self.photos else 'grp_history', self.lang), who)
 
     def retranslate(self, lang: str) -> None:
         self.lang = lang

@@ -879,7 +879,7 @@ class MainWindow(QMainWindow):
         else:
             who = tr("history_face", self.lang, id=key[1])
         photos = self.last_packet is not None and self.last_packet.kind == "photos"
-        self.history_title.setText(f"{tr('grp_probs' if photos else 'grp_history', self.lang)} - {who}")
+        self.history_title.set_title(tr('grp_probs' if photos else 'grp_history', self.lang), who)
 
     def _update_photo_label(self) -> None:
         p = self.last_packet

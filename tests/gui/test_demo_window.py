@@ -96,6 +96,12 @@ def test_at_800x600_every_sections_buttons_are_visible_inside_the_window(qtbot, 
                 win.side_panel.setCurrentIndex(i)
                 qtbot.wait(30)
                 assert _clipped_controls(win) == [], (lang, source, win.side_panel.tabText(i))
+            # the history title is never cut: the whole title, or at least the whole face number
+            title = win.history_title
+            qtbot.waitUntil(lambda: "#" in title.text(), timeout=WAIT)
+            assert title.fontMetrics().horizontalAdvance(title.text()) <= title.width(), (title.text(), title.width())
+            who = title.toolTip().split(" - ")[-1]                # "face #24": what the title must show
+            assert title.text().lower().endswith(who.lower()), (title.text(), title.toolTip())
     assert win.side_panel.width() < 800 / 2.5        # the view keeps most of the width
 
 
@@ -109,6 +115,12 @@ def _click_face(qtbot, win, face):
     qtbot.mouseClick(win.view, Qt.MouseButton.LeftButton, pos=pos)
 
 
+def _title_follows(win, who: str) -> bool:
+    """The history title names this face (in full in its tooltip; shortened to the face alone where narrow)."""
+    title = win.history_title
+    return title.toolTip().endswith(who) and title.text().lower().endswith(who.lower())
+
+
 def test_the_face_number_on_a_box_matches_the_history_title_after_a_click(qtbot, make_window):
     from kise_desktop.gui.i18n import tr
 
@@ -119,7 +131,7 @@ def test_the_face_number_on_a_box_matches_the_history_title_after_a_click(qtbot,
     target = min(faces, key=lambda f: f.box[2] * f.box[3])     # not the largest: not followed by default
     _click_face(qtbot, win, target)
     tid = target.track_id
-    qtbot.waitUntil(lambda: win.history_title.text().endswith(tr("history_face", "en", id=tid)), timeout=WAIT)
+    qtbot.waitUntil(lambda: _title_follows(win, tr("history_face", "en", id=tid)), timeout=WAIT)
     qtbot.waitUntil(lambda: any(t == tid for t, _ in win.view.drawn_labels), timeout=WAIT)
     drawn = dict(win.view.drawn_labels)
     assert drawn[tid].startswith(f"#{tid} "), drawn             # the same number on the box
@@ -128,7 +140,7 @@ def test_the_face_number_on_a_box_matches_the_history_title_after_a_click(qtbot,
     other = next(t for t in drawn if t != tid)
     combo.setCurrentIndex(combo.findData(other))
     combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: win.history_title.text().endswith(tr("history_face", "en", id=other)), timeout=WAIT)
+    qtbot.waitUntil(lambda: _title_follows(win, tr("history_face", "en", id=other)), timeout=WAIT)
     assert win.view.selected is not None and win.view.selected[1] == other
 
 
