@@ -106,6 +106,7 @@ class VideoView(QWidget):
         self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
         self.drawn_labels: list[tuple[int, str]] = []
+        self.drawn_plates: list[QRectF] = []      # where those labels' plates are, in widget pixels
 
     # data -------------------------------------------------------------
     def set_frame(self, image: QImage, panels: list, timings: dict[str, float],
@@ -167,6 +168,7 @@ class VideoView(QWidget):
         p = QPainter(self)
         self._layout = self._compute_layout()
         self.drawn_labels: list[tuple[int, str]] = []     # (track id, label text) as painted this time
+        self.drawn_plates: list[QRectF] = []
         if self._image is None:
             p.fillRect(self.rect(), _VIEW_BACKGROUND)
         else:
@@ -241,7 +243,9 @@ class VideoView(QWidget):
             texts.append(text)
         labels = place_labels(spots, (rect.left(), rect.top(), rect.width(), rect.height()),
                               [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
-        for face, box, text, (tx, ty, tw, th) in zip(faces, boxes, texts, labels):
+        # Boxes and bars first, every label after them: a neighbour's box line never crosses a label
+        # (faces close together in a small compare panel).
+        for face, box, (tx, ty, tw, th) in zip(faces, boxes, labels):
             # a halo of the opposite lightness under each line and plate: readable on any background;
             # a face that is not confident is drawn muted (greyed, dashed) with a "?"
             style = style_of(face)
@@ -253,13 +257,6 @@ class VideoView(QWidget):
             p.drawRect(box)
             p.setPen(style.line_selected if selected else style.line)
             p.drawRect(box)
-            label = QRectF(tx, ty, tw, th)
-            p.fillRect(label, style.plate)
-            p.setPen(style.plate_border)
-            p.drawRect(label)
-            p.setPen(style.text)
-            p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
-            self.drawn_labels.append((int(face.track_id), text))
             # probability bar: one segment per emotion, width proportional to probability
             bar_h = max(4.0, min(9.0, box.height() * 0.08))
             by = box.bottom() + 2 if ty < box.top() else box.top() - bar_h - 2
@@ -272,6 +269,16 @@ class VideoView(QWidget):
                     p.fillRect(QRectF(bx, by, float(seg), bar_h), _EMOTION_COLORS[i])
                     bx += seg
         self._paint_landmarks(p, rect, scale, faces)
+        for face, text, (tx, ty, tw, th) in zip(faces, texts, labels):
+            style = style_of(face)
+            label = QRectF(tx, ty, tw, th)
+            p.fillRect(label, style.plate)
+            p.setPen(style.plate_border)
+            p.drawRect(label)
+            p.setPen(style.text)
+            p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+            self.drawn_labels.append((int(face.track_id), text))
+            self.drawn_plates.append(label)
 
     def _paint_landmarks(self, p: QPainter, rect: QRectF, scale: float, faces: list) -> None:
         """Eyes, nose tip and mouth corners as small dots, where the detector gives them."""

@@ -184,3 +184,39 @@ def test_frame_health_warns_on_slow_frames_and_on_a_long_time_without_faces():
     assert health.seconds_without_face >= 5.0
     health.add(0.0, 40.0, faces=1)             # rewound / new source: measured afresh
     assert health.warnings() == []
+
+
+def test_a_neighbours_box_line_never_crosses_a_label(qtbot, group_photo):
+    """Faces close together (a small compare panel): every label is painted after every box."""
+    from kise_desktop.core.sources import load_image
+    from kise_desktop.core.types import FaceResult, FrameResult
+    from kise_desktop.gui.overlay_style import style_of
+    from kise_desktop.gui.video_view import VideoView
+    from kise_desktop.gui.worker import DisplayConverter, Panel
+
+    frame = load_image(group_photo)
+    h, w = frame.shape[:2]
+    sure = {name: np.eye(NUM_EMOTIONS, dtype=np.float32)[EMOTION_INDEX[name]] for name in ("happiness", "neutral")}
+    left = FaceResult(box=(100, 120, 60, 60), probabilities=sure["happiness"], smoothed=sure["happiness"], track_id=1)
+    # a tall box whose left edge runs through both places the left face's label can go (above and below it)
+    tall = FaceResult(box=(150, 30, 60, h - 60), probabilities=sure["neutral"], smoothed=sure["neutral"], track_id=2)
+    view = VideoView()
+    qtbot.addWidget(view)
+    view.resize(w, h)                     # one panel at scale 1: frame pixels are widget pixels
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_frame(DisplayConverter()(frame), [Panel("haar", FrameResult(faces=[left, tall], frame_size=(w, h)))], {})
+    qtbot.waitUntil(lambda: len(view.drawn_plates) == 2, timeout=5000)
+    plate = view.drawn_plates[0]
+    assert plate.left() + 4 < 150 < plate.right() - 4, plate     # the label does lie across the tall box's edge
+    image = view.grab().toImage()
+    plate_rgb, text_rgb = style_of(left).plate.getRgb()[:3], style_of(left).text.getRgb()[:3]
+    line_rgb = style_of(tall).rgb
+    for y in range(int(plate.top()) + 2, int(plate.bottom()) - 1):
+        for x in range(146, 155):                                # the edge, its halo and their neighbours
+            got = image.pixelColor(x, y).getRgb()[:3]
+            # only the plate's colour, its text's, or a blend of the two (antialiased glyphs)
+            t = np.clip(np.dot(np.subtract(got, plate_rgb), np.subtract(text_rgb, plate_rgb)) /
+                        max(1, np.sum(np.subtract(text_rgb, plate_rgb) ** 2)), 0, 1)
+            blend = np.add(plate_rgb, t * np.subtract(text_rgb, plate_rgb))
+            assert np.abs(np.subtract(got, blend)).max() < 40, ((x, y), got, plate_rgb, text_rgb, line_rgb)
