@@ -132,10 +132,16 @@ def many_photos(folder: Path, dlib_faces_dir: Path, n: int) -> Path:
     return folder
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A shell starts background jobs (`cmd &`, as CI runners may run pytest) with SIGINT ignored, children
+    # inherit that, and Python then installs no KeyboardInterrupt handler: Ctrl-C would never reach the run.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def kise_process(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "kise_desktop.cli", *args], cwd=REPO_DIR,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO_DIR)})
+                            env={**os.environ, "PYTHONPATH": str(REPO_DIR)}, preexec_fn=_ctrl_c_as_at_a_terminal)
 
 
 def wait_for_records(journal: Path, n: int, process: subprocess.Popen, timeout: float = 120) -> None:
