@@ -61,6 +61,7 @@ class EmotionLegend(QWidget):
         self.columns = 1
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self.set_language(lang)
+        self._arrange()
 
     @property
     def row_px(self) -> int:
@@ -73,7 +74,7 @@ class EmotionLegend(QWidget):
     def set_language(self, lang: str) -> None:
         for emo, label in zip(EMOTIONS, self.labels):
             label.setText(emo.name(lang))
-        self._arrange()
+        self.updateGeometry()          # wider or narrower names: the same rows, a new width
 
     def set_emotions(self, indices: Sequence[int]) -> None:
         self.emotions = sorted(set(int(i) for i in indices)) or list(range(NUM_EMOTIONS))

@@ -13,9 +13,9 @@ first given data (after that frame is painted), when a caller needs it, or
 `BUILD_WHEN_IDLE_MS` after it is first shown, whichever comes first.
 
 Readability: the legend (`EmotionLegend`, a Qt widget) sits outside the data
-area (to the right, in as many columns as the plot's height needs), lists only the emotions the loaded model
-can output (`set_emotions`), and the probability axis has fixed ticks from 0
-to 1.0 with room for its rotated label.
+area (to the right, in as many columns as the plot's height needs), lists only
+the emotions the loaded model can output (`set_emotions`), and the probability
+axis has fixed ticks from 0 to 100%.
 """
 from __future__ import annotations
 
