@@ -101,12 +101,13 @@ class VideoView(QWidget):
         self._timings: dict[str, float] = {}
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
         self.notice = ""                # e.g. "no emotion model": painted over the top of the frame
-        self._font_cache: dict[float, tuple[QFont, QFontMetricsF]] = {}
+        self._font_cache: dict[float | str, tuple[QFont, QFontMetricsF]] = {}
         self.last_paint_ms = 0.0
         self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
         self.drawn_labels: list[tuple[int, str]] = []
         self.drawn_plates: list[QRectF] = []      # where those labels' plates are, in widget pixels
+        self.drawn_captions: list[str] = []       # compare mode: each panel's caption as painted
 
     # data -------------------------------------------------------------
     def set_frame(self, image: QImage, panels: list, timings: dict[str, float],
@@ -169,6 +170,7 @@ class VideoView(QWidget):
         self._layout = self._compute_layout()
         self.drawn_labels: list[tuple[int, str]] = []     # (track id, label text) as painted this time
         self.drawn_plates: list[QRectF] = []
+        self.drawn_captions: list[str] = []
         if self._image is None:
             p.fillRect(self.rect(), _VIEW_BACKGROUND)
         else:
@@ -204,18 +206,34 @@ class VideoView(QWidget):
         self.paint_ms_total += self.last_paint_ms
         self.frames_painted += 1
 
+    def _caption_font(self) -> tuple[QFont, QFontMetricsF]:
+        cached = self._font_cache.get("caption")
+        if cached is None or cached[0].family() != self.font().family():
+            font = QFont(self.font())
+            font.setPointSizeF(10.5)
+            font.setBold(True)
+            cached = self._font_cache["caption"] = (font, QFontMetricsF(font))
+        return cached
+
     def _paint_caption(self, p: QPainter, rect: QRectF, panel) -> None:
-        det = detector_name(panel.detector, self.lang)
         # The status bar's number (an average, refreshed with it), so both always agree.
         ms = self.detect_ms.get(panel.detector, float(panel.result.timings_ms.get("detect", 0.0)))
-        text = tr("compare_caption", self.lang, det=det, n=len(panel.result.faces), ms=ms)
-        font = QFont(self.font())
-        font.setPointSizeF(10.5)
-        font.setBold(True)
+        n = len(panel.result.faces)
+        font, fm = self._caption_font()
+        # The longest that fits its panel: small panels (compare at 800x600) drop the detector's
+        # origin, then the face count; never text running into the next panel's caption.
+        short = detector_name(panel.detector, self.lang, short=True)
+        texts = (tr("compare_caption", self.lang, det=detector_name(panel.detector, self.lang), n=n, ms=ms),
+                 tr("compare_caption", self.lang, det=short, n=n, ms=ms),
+                 f"{short}: {ms:.1f} ms")
+        room = rect.width() - 4
+        text = next((t for t in texts if fm.horizontalAdvance(t) <= room),
+                    fm.elidedText(texts[-1], Qt.TextElideMode.ElideRight, room))
         p.setFont(font)
         p.setPen(QColor(255, 255, 255))
         cap = QRectF(rect.left(), rect.top() - CAPTION_H, rect.width(), CAPTION_H)
         p.drawText(cap, Qt.AlignmentFlag.AlignCenter, text)
+        self.drawn_captions.append(text)
 
     def _face_font(self, scale: float) -> tuple[QFont, QFontMetricsF]:
         size = round(max(8.0, min(12.0, 9.0 + scale * 2)) * 2) / 2      # half points: a handful of fonts
