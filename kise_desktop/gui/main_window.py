@@ -363,6 +363,9 @@ class MainWindow(QMainWindow):
         self.stage_label = QLabel()
         self.statusBar().addPermanentWidget(self.stage_label)
         self.statusBar().addPermanentWidget(self.perf_label)
+        # A message (an error, "saved ...") needs the room more than the stage times do: in a small
+        # window the times pushed it out of sight. They step aside while it shows.
+        self.statusBar().messageChanged.connect(lambda text: self.stage_label.setVisible(not text))
         use_decimal_point(self)       # "1.20", not "1,20", whatever the system's locale
         self.resize(1280, 800)
 

@@ -105,6 +105,23 @@ def test_at_800x600_every_sections_buttons_are_visible_inside_the_window(qtbot, 
     assert win.side_panel.width() < 800 / 2.5        # the view keeps most of the width
 
 
+def test_a_status_message_is_shown_whole_at_800x600_while_the_stage_times_step_aside(qtbot, make_window):
+    win = make_window(lang="en")
+    win.resize(800, 600)
+    win.open_source(0)
+    win.controls.compare_box.setChecked(True)              # three detectors: the longest stage times
+    qtbot.waitUntil(lambda: "YuNet" in win.stage_label.text(), timeout=WAIT)
+    bar = win.statusBar()
+    message = "Could not write /home/someone/Pictures/kise_snapshot.png: No space left on device"
+    bar.showMessage(message, 5000)
+    qtbot.waitUntil(lambda: not win.stage_label.isVisible(), timeout=WAIT)
+    room = bar.width() - win.perf_label.width() - 20       # the message's share, less the bar's margins
+    assert bar.fontMetrics().horizontalAdvance(message) <= room, (room, win.perf_label.text())
+    bar.clearMessage()
+    qtbot.waitUntil(win.stage_label.isVisible, timeout=WAIT)
+    assert "YuNet" in win.stage_label.text()
+
+
 # --------------------------------------------------------------------------- faces
 def _click_face(qtbot, win, face):
     from PySide6.QtCore import QPoint, Qt
