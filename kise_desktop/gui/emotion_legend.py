@@ -24,7 +24,8 @@ SWATCH_SIZE = (16, 3)         # px: a short thick line in the curve's colour
 ROW_SPACING = 2
 
 
-def _filled(widget: QWidget, rgb: tuple[int, int, int]) -> QWidget:
+def fill_background(widget: QWidget, rgb: tuple[int, int, int]) -> QWidget:
+    """Paint the widget's background in this colour (and return the widget)."""
     widget.setAutoFillBackground(True)
     palette = widget.palette()
     palette.setColor(QPalette.ColorRole.Window, QColor(*rgb))
@@ -37,7 +38,7 @@ class EmotionLegend(QWidget):
 
     def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        _filled(self, (255, 255, 255))
+        fill_background(self, (255, 255, 255))
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(4, 6, 6, 6)
         self._grid.setHorizontalSpacing(6)
@@ -48,7 +49,7 @@ class EmotionLegend(QWidget):
         self.swatches: list[QFrame] = []
         self.labels: list[QLabel] = []
         for emo in EMOTIONS:
-            swatch = _filled(QFrame(self), emo.color_rgb)
+            swatch = fill_background(QFrame(self), emo.color_rgb)
             swatch.setFixedSize(*SWATCH_SIZE)
             label = QLabel(self)
             label.setFont(font)

@@ -25,12 +25,12 @@ import numpy as np
 from typing import Iterable, Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QWidget
 
 from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS, NUM_EMOTIONS
 
-from .emotion_legend import EmotionLegend
+from .emotion_legend import EmotionLegend, fill_background
 from .i18n import tr
 
 
@@ -120,10 +120,7 @@ class _BlankPanel(QWidget):
     def __init__(self, painted) -> None:
         super().__init__()
         self._painted = painted
-        self.setAutoFillBackground(True)
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(255, 255, 255))
-        self.setPalette(palette)
+        fill_background(self, (255, 255, 255))
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)

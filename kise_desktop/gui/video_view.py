@@ -28,6 +28,7 @@ from .i18n import tr
 from .overlay_style import face_label, style_of
 
 CAPTION_H = 24.0
+CAPTION_PT = 10.5       # compare mode: each panel's caption
 PANEL_GAP = 6.0
 LANDMARKS_MIN_FACE_PX = 40.0     # displayed face width below which landmarks are not drawn
 
@@ -101,7 +102,7 @@ class VideoView(QWidget):
         self._timings: dict[str, float] = {}
         self._layout: list[tuple[QRectF, float]] = []   # per panel: image rect, scale
         self.notice = ""                # e.g. "no emotion model": painted over the top of the frame
-        self._font_cache: dict[float | str, tuple[QFont, QFontMetricsF]] = {}
+        self._font_cache: dict[float, tuple[QFont, QFontMetricsF]] = {}
         self.last_paint_ms = 0.0
         self.paint_ms_total = 0.0       # for the benchmark's per-frame breakdown
         self.frames_painted = 0
@@ -206,20 +207,11 @@ class VideoView(QWidget):
         self.paint_ms_total += self.last_paint_ms
         self.frames_painted += 1
 
-    def _caption_font(self) -> tuple[QFont, QFontMetricsF]:
-        cached = self._font_cache.get("caption")
-        if cached is None or cached[0].family() != self.font().family():
-            font = QFont(self.font())
-            font.setPointSizeF(10.5)
-            font.setBold(True)
-            cached = self._font_cache["caption"] = (font, QFontMetricsF(font))
-        return cached
-
     def _paint_caption(self, p: QPainter, rect: QRectF, panel) -> None:
         # The status bar's number (an average, refreshed with it), so both always agree.
         ms = self.detect_ms.get(panel.detector, float(panel.result.timings_ms.get("detect", 0.0)))
         n = len(panel.result.faces)
-        font, fm = self._caption_font()
+        font, fm = self.bold_font(CAPTION_PT)
         # The longest that fits its panel: small panels (compare at 800x600) drop the detector's
         # origin, then the face count; never text running into the next panel's caption.
         short = detector_name(panel.detector, self.lang, short=True)
@@ -235,8 +227,8 @@ class VideoView(QWidget):
         p.drawText(cap, Qt.AlignmentFlag.AlignCenter, text)
         self.drawn_captions.append(text)
 
-    def _face_font(self, scale: float) -> tuple[QFont, QFontMetricsF]:
-        size = round(max(8.0, min(12.0, 9.0 + scale * 2)) * 2) / 2      # half points: a handful of fonts
+    def bold_font(self, size: float) -> tuple[QFont, QFontMetricsF]:
+        """The view's font, bold, at `size` points, with its metrics: made once per size."""
         cached = self._font_cache.get(size)
         if cached is None or cached[0].family() != self.font().family():
             font = QFont(self.font())
@@ -246,7 +238,8 @@ class VideoView(QWidget):
         return cached
 
     def _paint_faces(self, p: QPainter, rect: QRectF, scale: float, faces: list, selected_track: int | None) -> None:
-        font, fm = self._face_font(scale)
+        # half points between 8 and 12: a handful of fonts
+        font, fm = self.bold_font(round(max(8.0, min(12.0, 9.0 + scale * 2)) * 2) / 2)
         p.setFont(font)
         p.setBrush(Qt.BrushStyle.NoBrush)
         boxes, texts, spots = [], [], []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QLocale, QRectF
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QDoubleSpinBox, QVBoxLayout, QWidget
 

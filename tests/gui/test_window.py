@@ -127,16 +127,14 @@ def test_three_way_compare_selects_the_clicked_face_in_its_own_panel(qtbot, make
     assert all(f is not followed for f in others)
     assert tr("history_face_of", "en", id=face.track_id, det="YuNet") in win.history_title.text()
     # in a small window each caption still fits its own panel (it gives up the detector's origin first)
-    from PySide6.QtGui import QFont, QFontMetricsF
+    from kise_desktop.gui.video_view import CAPTION_PT
+
     for size, lang in (((1100, 760), "en"), ((800, 600), "ko"), ((800, 600), "en")):
         win.set_language(lang)
         win.resize(*size)
         qtbot.waitUntil(lambda: len(win.view.drawn_captions) == 3 and win.view.width() < size[0], timeout=WAIT)
         qtbot.wait(100)
-        font = QFont(win.view.font())
-        font.setPointSizeF(10.5)
-        font.setBold(True)
-        fm = QFontMetricsF(font)
+        _, fm = win.view.bold_font(CAPTION_PT)
         for (rect, _), text in zip(win.view._layout, win.view.drawn_captions):
             assert fm.horizontalAdvance(text) <= rect.width(), (size, lang, text, rect.width())
             assert text.endswith("ms") and "…" not in text, (size, lang, text)
