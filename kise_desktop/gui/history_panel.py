@@ -66,6 +66,7 @@ class HistoryPanel(QWidget):
         super().__init__(parent)
         self.lang = lang
         self.track: int | None = None     # the face the plot follows now
+        self.track_detector: str | None = None   # its panel's detector name, where panels repeat numbers
         self.photos = False
         self._listed: tuple[int, ...] = ()
         self.history = HistoryPlot(seconds=seconds, lang=lang)
@@ -118,9 +119,10 @@ class HistoryPanel(QWidget):
         self.history.set_emotions(indices)
         self.bars.set_emotions(indices)
 
-    def set_track(self, track: int | None) -> None:
-        if track != self.track:
-            self.track = track
+    def set_track(self, track: int | None, detector: str | None = None) -> None:
+        """The face the plot follows; `detector` names its panel in compare mode (each panel has a face #1)."""
+        if (track, detector) != (self.track, self.track_detector):
+            self.track, self.track_detector = track, detector
             self._update_title()
 
     def set_faces(self, faces: list, selected: int | None) -> None:
@@ -163,7 +165,12 @@ class HistoryPanel(QWidget):
 
     # ------------------------------------------------------------------ text
     def _update_title(self) -> None:
-        who = tr("history_face", self.lang, id=self.track) if self.track is not None else tr("history_none", self.lang)
+        if self.track is None:
+            who = tr("history_none", self.lang)
+        elif self.track_detector:
+            who = tr("history_face_of", self.lang, id=self.track, det=self.track_detector)
+        else:
+            who = tr("history_face", self.lang, id=self.track)
         self.title.set_title(tr('grp_probs' if self.photos else 'grp_history', self.lang), who)
 
     def retranslate(self, lang: str) -> None:

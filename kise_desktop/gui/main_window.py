@@ -806,15 +806,13 @@ class MainWindow(QMainWindow):
                                 sum(len(p.result.faces) for p in packet.panels))
         else:
             self.bars.set_probabilities(None if face is None else face.smoothed)
-        retitle = photos != self.history_panel.photos
         self.history_panel.set_photos(photos)
         if packet.panels:       # the list to choose a face from: the panel the history follows
             panel = next((p for p in packet.panels if key is not None and p.detector == key[0]), packet.panels[0])
             self.history_panel.set_faces(panel.result.faces, None if self.selected_face is None
                                          or self.selected_face[0] != panel.detector else self.selected_face[1])
-        if key != self._history_face_key or retitle:
-            self._history_face_key = key
-            self._update_history_title()
+        self._history_face_key = key
+        self._update_history_title()          # a no-op unless the face, its panel or the mode changed
         self.view.selected = self.selected_face
         self.view.set_frame(packet.image, packet.panels, packet.timings_ms, packet.frame_size)
         if len(packet.panels) != getattr(self, "_panels_shown", 0):     # compare on/off: averages start again
@@ -875,14 +873,8 @@ class MainWindow(QMainWindow):
     def _update_history_title(self) -> None:
         key = self._history_face_key
         compare = self.last_packet is not None and len(self.last_packet.panels) > 1
-        if key is None:
-            who = tr("history_none", self.lang)
-        elif compare:       # which panel's face #n: the numbers repeat across panels
-            who = tr("history_face_of", self.lang, id=key[1], det=core.detector_name(key[0], self.lang, short=True))
-        else:
-            who = tr("history_face", self.lang, id=key[1])
-        photos = self.last_packet is not None and self.last_packet.kind == "photos"
-        self.history_title.set_title(tr('grp_probs' if photos else 'grp_history', self.lang), who)
+        detector = core.detector_name(key[0], self.lang, short=True) if key is not None and compare else None
+        self.history_panel.set_track(None if key is None else key[1], detector)
 
     def _update_photo_label(self) -> None:
         p = self.last_packet

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kise_desktop.emotions import EMOTIONS
 
-from .core_api import detector_name, label_text, place_labels
+from .core_api import detector_name, place_labels
 from .i18n import tr
 from .overlay_style import face_label, style_of
 
