@@ -186,5 +186,7 @@ class HistoryPanel(QWidget):
         self._listed = ()                   # the list's words are rebuilt in the new language
         if self.face_combo.count():
             self.face_combo.setItemText(0, tr("face_auto", lang))
+        else:                               # before the first frame: "largest face", not a blank box
+            self.face_combo.addItem(tr("face_auto", lang), -1)
         self.refusal.setVisible(False)
         self._update_title()
