@@ -16,12 +16,9 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QMainWindow, QMessageBox, QPushButton, QScrollArea, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QStackedWidget)
 
-from kise_desktop.about_info import sidecar_accuracy as model_accuracy  # one reader of sidecar metrics, shared with About
-from kise_desktop.emotions import EMOTIONS
 from kise_desktop.paths import MODELS_DIR, REPO_DIR
 
 from . import core_api as core
@@ -30,6 +27,8 @@ from .frame_health import FrameHealth
 from .history_panel import HistoryPanel
 from .history_plot import emotion_indices
 from .i18n import LANGUAGE_NAMES, LANGUAGES, tr, use_decimal_point
+from .message_page import MessagePage
+from .side_boxes import ModelBox, RecordBox, SourceBox
 from .side_panel import SidePanel
 from .recorder import CsvRecorder, photo_document, write_image, write_json
 from .video_view import VideoView
@@ -195,31 +194,12 @@ class MainWindow(QMainWindow):
         self.view.face_clicked.connect(self._on_face_clicked)
         self.view.display_box_changed.connect(self._on_display_box_changed)
         # message page (no camera, camera lost, end of video, bad file)
-        self.message_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        self.message_label.setObjectName("message")
-        self.message_label.setStyleSheet("font-size: 15px; color: #eee;")
-        self.retry_btn = QPushButton()
-        self.open_btn = QPushButton()
-        self.retry_btn.clicked.connect(self._on_retry_clicked)
-        self.open_btn.clicked.connect(self._on_open_file_clicked)
-        msg_page = QWidget()
-        msg_page.setObjectName("messagePage")
-        msg_page.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        msg_page.setStyleSheet("QWidget#messagePage { background: #18181c; }"
-                               " QPushButton { padding: 6px 18px; font-size: 14px; }")
-        mp = QVBoxLayout(msg_page)
-        mp.addStretch(1)
-        mp.addWidget(self.message_label)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.retry_btn)
-        row.addWidget(self.open_btn)
-        row.addStretch(1)
-        mp.addLayout(row)
-        mp.addStretch(1)
+        self.message_page = MessagePage()
+        self.message_page.retry_btn.clicked.connect(self._on_retry_clicked)
+        self.message_page.open_btn.clicked.connect(self._on_open_file_clicked)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
-        self.stack.addWidget(msg_page)
+        self.stack.addWidget(self.message_page)
 
         # history: title with the face number, face list, raw option, window (out-of-range input refused visibly)
         self.history_panel = HistoryPanel(lang=self.lang, seconds=30.0)
@@ -239,97 +219,31 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 220])
 
-        # side panel
-        # source group
-        self.source_box = QGroupBox()
-        sb = QVBoxLayout(self.source_box)
-        self.camera_combo = QComboBox()
-        self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.refresh_btn = QPushButton()
-        self.refresh_btn.clicked.connect(self.refresh_cameras)
-        self.start_camera_btn = QPushButton()
-        self.start_camera_btn.clicked.connect(self._on_start_camera_clicked)
-        cam_row = QHBoxLayout()
-        cam_row.addWidget(self.camera_combo, 1)
-        cam_row.addWidget(self.refresh_btn)
-        sb.addLayout(cam_row)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.start_camera_btn)
-        self.stop_btn = QPushButton()
-        self.stop_btn.clicked.connect(self.stop_source)
-        row2.addWidget(self.stop_btn)
-        sb.addLayout(row2)
-        self.open_video_btn = QPushButton()
-        self.open_video_btn.clicked.connect(self.open_video_dialog)
-        self.open_photos_btn = QPushButton()
-        self.open_photos_btn.clicked.connect(self.open_photos_dialog)
-        self.open_folder_btn = QPushButton()
-        self.open_folder_btn.clicked.connect(self.open_folder_dialog)
-        row3 = QGridLayout()
-        row3.addWidget(self.open_video_btn, 0, 0, 1, 2)
-        row3.addWidget(self.open_photos_btn, 1, 0)
-        row3.addWidget(self.open_folder_btn, 1, 1)
-        sb.addLayout(row3)
-        # photo navigation (photo mode only)
-        self.photo_box = QWidget()
-        pl = QVBoxLayout(self.photo_box)
-        pl.setContentsMargins(0, 0, 0, 0)
-        self.photo_label = QLabel(wordWrap=True)
-        self.prev_btn = QPushButton()
-        self.next_btn = QPushButton()
-        self.save_photo_btn = QPushButton()
-        self.prev_btn.clicked.connect(lambda: self.worker.step_photo(-1))
-        self.next_btn.clicked.connect(lambda: self.worker.step_photo(+1))
-        self.save_photo_btn.clicked.connect(self.save_photo_dialog)
-        nav = QHBoxLayout()
-        nav.addWidget(self.prev_btn)
-        nav.addWidget(self.next_btn)
-        pl.addWidget(self.photo_label)
-        pl.addLayout(nav)
-        pl.addWidget(self.save_photo_btn)
-        self.photo_box.setVisible(False)
-        sb.addWidget(self.photo_box)
-        # detector
+        # side panel: what a demo clicks (source, record), then the settings (detector, model)
+        self.source_box = src = SourceBox()
+        src.refresh_btn.clicked.connect(self.refresh_cameras)
+        src.start_camera_btn.clicked.connect(self._on_start_camera_clicked)
+        src.stop_btn.clicked.connect(self.stop_source)
+        src.open_video_btn.clicked.connect(self.open_video_dialog)
+        src.open_photos_btn.clicked.connect(self.open_photos_dialog)
+        src.open_folder_btn.clicked.connect(self.open_folder_dialog)
+        src.prev_btn.clicked.connect(lambda: self.worker.step_photo(-1))
+        src.next_btn.clicked.connect(lambda: self.worker.step_photo(+1))
+        src.save_photo_btn.clicked.connect(self.save_photo_dialog)
         self.controls = DetectorControls(self.lang)
         self.controls.detector_changed.connect(self._on_detector_changed)
         self.controls.settings_changed.connect(self._on_detector_settings_changed)
         self.controls.compare_changed.connect(self._on_compare_changed)
         self.controls.detect_rate_changed.connect(self._on_detect_rate_changed)
-        # model
-        self.model_box = QGroupBox()
-        ml = QVBoxLayout(self.model_box)
-        self.model_label = QLabel(wordWrap=True)
-        self.open_model_btn = QPushButton()
-        self.open_model_btn.clicked.connect(self.open_model_dialog)
-        ml.addWidget(self.model_label)
-        mirror_row = QFormLayout()
-        self.mirror_combo = QComboBox()
-        for choice in (None, "on", "off"):
-            self.mirror_combo.addItem("", choice)
-        self.mirror_combo.setCurrentIndex(self.mirror_combo.findData(self.mirror_choice))
-        self.mirror_combo.currentIndexChanged.connect(lambda _i: self.set_mirror(self.mirror_combo.currentData()))
-        self.mirror_label = QLabel()
-        mirror_row.addRow(self.mirror_label, self.mirror_combo)
-        ml.addLayout(mirror_row)
-        ml.addWidget(self.open_model_btn)
-        # record
-        self.record_box = QGroupBox()
-        rl = QVBoxLayout(self.record_box)
-        self.record_btn = QPushButton()
-        self.record_btn.clicked.connect(self._on_record_clicked)
-        self.snapshot_btn = QPushButton()
-        self.snapshot_btn.clicked.connect(self.snapshot_dialog)
-        self.record_label = QLabel()
-        rr = QHBoxLayout()
-        rr.addWidget(self.record_btn)
-        rr.addWidget(self.snapshot_btn)
-        rl.addLayout(rr)
-        self.report_btn = QPushButton()
-        self.report_btn.setEnabled(False)        # after a recording with faces
-        self.report_btn.clicked.connect(self.report_dialog)
+        self.model_box = ModelBox(self.mirror_choice)
+        self.model_box.open_model_btn.clicked.connect(self.open_model_dialog)
+        self.model_box.mirror_combo.currentIndexChanged.connect(
+            lambda _i: self.set_mirror(self.model_box.mirror_combo.currentData()))
+        self.record_box = RecordBox()
+        self.record_box.record_btn.clicked.connect(self._on_record_clicked)
+        self.record_box.snapshot_btn.clicked.connect(self.snapshot_dialog)
+        self.record_box.report_btn.clicked.connect(self.report_dialog)
         self._last_recording: CsvRecorder | None = None
-        rl.addWidget(self.report_btn)
-        rl.addWidget(self.record_label)
         # language
         lang_row = QFormLayout()
         self.lang_combo = QComboBox()
@@ -483,31 +397,12 @@ class MainWindow(QMainWindow):
         self.history.set_language(lang)
         self.bars.set_language(lang)
         self.controls.retranslate(lang)
-        self.source_box.setTitle(tr("grp_source", lang))
-        self.refresh_btn.setText(tr("btn_refresh", lang))
-        self.start_camera_btn.setText(tr("btn_start_camera", lang))
-        self.stop_btn.setText(tr("btn_stop", lang))
-        self.open_video_btn.setText(tr("act_open_video", lang))
-        self.open_photos_btn.setText(tr("act_open_photos", lang))
-        self.open_folder_btn.setText(tr("act_open_folder", lang))
-        self.prev_btn.setText(tr("btn_prev", lang))
-        self.next_btn.setText(tr("btn_next", lang))
-        self.save_photo_btn.setText(tr("btn_save_photo", lang))
-        self.model_box.setTitle(tr("grp_model", lang))
-        self.open_model_btn.setText(tr("act_open_model", lang))
-        self.mirror_label.setText(tr("mirror_choice", lang))
-        self.mirror_label.setToolTip(tr("mirror_choice_tip", lang))
-        self.mirror_combo.setToolTip(tr("mirror_choice_tip", lang))
-        for i in range(self.mirror_combo.count()):
-            self.mirror_combo.setItemText(i, tr(f"mirror_choice_{self.mirror_combo.itemData(i) or 'auto'}", lang))
-        self.record_box.setTitle(tr("grp_record", lang))
-        self.record_btn.setText(tr("btn_stop_record" if self.recorder else "btn_record", lang))
-        self.snapshot_btn.setText(tr("btn_snapshot", lang))
+        self.source_box.retranslate(lang)
+        self.model_box.retranslate(lang)
+        self.record_box.retranslate(lang)
+        self.message_page.retranslate(lang)
         self.history_panel.retranslate(lang)
         self.side_panel.retranslate(lang)
-        self.report_btn.setText(tr("btn_report", lang))
-        self.report_btn.setToolTip(tr("report_tip", lang))     # says why it is greyed out before a recording
-        self.open_btn.setText(tr("btn_open_file", lang))
         self.file_menu.setTitle(tr("menu_file", lang))
         self.lang_menu.setTitle(tr("menu_lang", lang))
         self.act_open_video.setText(tr("act_open_video", lang))
@@ -532,7 +427,7 @@ class MainWindow(QMainWindow):
 
     def _fit_side_panel(self) -> None:
         """The side panel is as wide as its widest (translated) row, never clipped."""
-        self.camera_combo.adjustSize()           # a new language: the list's width follows its text
+        self.source_box.camera_combo.adjustSize()     # a new language: the list's width follows its text
         for page in self.side_panel.pages:
             page.updateGeometry()
         self.side_panel.fit_width()
@@ -569,53 +464,14 @@ class MainWindow(QMainWindow):
             return
         self.mirror_choice = choice
         self.settings.setValue("mirror", choice or "")
-        if self.mirror_combo.currentData() != choice:
-            self.mirror_combo.blockSignals(True)
-            self.mirror_combo.setCurrentIndex(self.mirror_combo.findData(choice))
-            self.mirror_combo.blockSignals(False)
+        self.model_box.show_mirror_choice(choice)
         if self.classifier is not None:
             self.load_model(self.classifier.model_path, self.classifier.sidecar_path)
 
     def _update_model_label(self) -> None:
         self.view.notice = tr("no_model_notice", self.lang) if self.classifier is None else ""
         self.view.update()
-        if self.classifier is None:
-            text = tr("no_model", self.lang)
-            if self.model_error:
-                text += "\n" + self.model_error
-            self.model_label.setStyleSheet("color: #c0392b;")
-            self.model_label.setText(text)
-            return
-        acc = model_accuracy(self.classifier.sidecar, mirrored=self.classifier.mirror)
-        acc_text = f"{acc * 100:.1f}%" if acc is not None and acc <= 1 else (
-            f"{acc:.1f}%" if acc is not None else tr("model_unknown_acc", self.lang))
-        tip = ""
-        # a model that can mirror says whether it does, and so does a choice made under Mirror averaging
-        if self.classifier.mirror or self.classifier.sidecar.get("mirror", "off") != "off" or self.mirror_choice:
-            state = "on" if self.classifier.mirror else "off"
-            acc_text += f" ({tr('model_mirror_' + state, self.lang)})"
-            # off by choice is not off for want of an int8 dot product
-            tip = tr("model_mirror_tip_chosen_off" if self.mirror_choice == "off" else "model_mirror_tip_" + state,
-                     self.lang)
-        self.model_label.setToolTip(tip)
-        text = tr("model_info", self.lang, name=self.classifier.name,
-                  classes=len(self.classifier.sidecar.get("labels", [])), acc=acc_text)
-        # what the sidecar knows beyond the name: the emotions, the training data, the licence, notes
-        # which emotions, where not all eight ("8 classes" says it otherwise, and the room goes to the controls)
-        shown = emotion_indices(self.classifier.labels)
-        if len(shown) < len(EMOTIONS):
-            names = ", ".join(EMOTIONS[i].name(self.lang) for i in shown)
-            text += "\n" + tr("model_emotions", self.lang, names=names)
-        sidecar = self.classifier.sidecar
-        for key, field in (("model_trained_on", "training_data"), ("model_licence", "license"),
-                           ("model_notes", "label_notes")):
-            value = sidecar.get(field)
-            if isinstance(value, str) and value:
-                text += "\n" + tr(key, self.lang, what=value, licence=value, notes=value)
-        if self.model_error:
-            text += "\n" + self.model_error
-        self.model_label.setStyleSheet("" if not self.model_error else "color: #c0392b;")
-        self.model_label.setText(text)
+        self.model_box.show_model(self.classifier, self.model_error, self.mirror_choice, self.lang)
 
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("act_open_model", self.lang),
@@ -627,8 +483,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- sources
     def refresh_cameras(self) -> None:
         if self.probe.start():
-            self.camera_combo.clear()
-            self.camera_combo.addItem(tr("probing", self.lang), None)
+            self.source_box.show_probing(self.lang)
 
     def _on_cameras_found(self, cameras: list) -> None:
         self._cameras = [int(c) for c in cameras]
@@ -647,19 +502,12 @@ class MainWindow(QMainWindow):
         self.refresh_cameras()
 
     def _fill_camera_combo(self) -> None:
-        self.camera_combo.clear()
-        if not self._cameras:
-            self.camera_combo.addItem(tr("no_cameras", self.lang), None)
-        for i in self._cameras:
-            name = core.camera_name(i)
-            label = tr("camera_n", self.lang, n=i)
-            self.camera_combo.addItem(f"{label}: {name}" if name else label, i)
-        self.start_camera_btn.setEnabled(bool(self._cameras))
+        self.source_box.set_cameras([(i, core.camera_name(i)) for i in self._cameras], self.lang)
         if hasattr(self, "side_scroll"):
             self._fit_side_panel()
 
     def _on_start_camera_clicked(self) -> None:
-        index = self.camera_combo.currentData()
+        index = self.source_box.camera_combo.currentData()
         if index is not None:
             self.open_source(int(index))
 
@@ -732,9 +580,7 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- worker signals
     def _show_message(self, text: str, retry: bool, retry_text: str | None = None) -> None:
-        self.message_label.setText(text)
-        self.retry_btn.setVisible(retry)
-        self.retry_btn.setText(retry_text or tr("btn_retry", self.lang))
+        self.message_page.show_message(text, self.lang, retry, retry_text)
         self.stack.setCurrentIndex(1)
 
     def _on_state_changed(self, state) -> None:
@@ -745,7 +591,7 @@ class MainWindow(QMainWindow):
             self._show_message(tr("state_opening", self.lang, name=name), retry=False)
         elif code == STATE_RUNNING:
             photo = state.detail.get("kind") == "photos"
-            self.photo_box.setVisible(photo)
+            self.source_box.photo_box.setVisible(photo)
             self.history.setEnabled(not photo)
         elif code == STATE_OPEN_FAILED:
             if state.detail.get("camera"):
@@ -762,7 +608,7 @@ class MainWindow(QMainWindow):
             self._show_message(tr("state_ended", self.lang, name=name), retry=True,
                                retry_text=tr("btn_replay", self.lang))
         elif code == STATE_IDLE:
-            self.photo_box.setVisible(False)
+            self.source_box.photo_box.setVisible(False)
             self._retry_action = self._reopen
             # after Stop: start the same source again (the camera's own words), or open another
             again = None if self._request is None else tr(
@@ -879,7 +725,7 @@ class MainWindow(QMainWindow):
     def _update_photo_label(self) -> None:
         p = self.last_packet
         if p is not None and p.kind == "photos":
-            self.photo_label.setText(tr("photo_pos", self.lang, i=p.index + 1, n=p.count, name=p.name))
+            self.source_box.photo_label.setText(tr("photo_pos", self.lang, i=p.index + 1, n=p.count, name=p.name))
 
     def _update_perf(self) -> None:
         self.display_fps = self._display_rate.rate()
@@ -907,7 +753,7 @@ class MainWindow(QMainWindow):
             self.view.update()
         self._update_history_title()
         if self.recorder is not None:
-            self.record_label.setText(tr("recording", self.lang, n=self.recorder.rows))
+            self.record_box.show_rows(self.recorder.rows, self.lang)
 
     def _update_warning(self, live: bool) -> None:
         """Beside the settings: frames slower than ~100 ms, or no face for a while (measured live)."""
@@ -1018,8 +864,7 @@ class MainWindow(QMainWindow):
     def start_recording(self, path: str | Path) -> None:
         self.stop_recording()
         self.recorder = CsvRecorder(path, self._report_settings(), self._request.label if self._request else "")
-        self.report_btn.setEnabled(False)
-        self.record_btn.setText(tr("btn_stop_record", self.lang))
+        self.record_box.set_recording(True, self.lang, report_ready=False)
 
     def stop_recording(self) -> None:
         if self.recorder is not None:
@@ -1027,9 +872,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("saved", self.lang, path=self.recorder.path), 8000)
             self._last_recording = self.recorder if self.recorder.has_faces else None
             self.recorder = None
-        self.report_btn.setEnabled(self._last_recording is not None)
-        self.record_btn.setText(tr("btn_record", self.lang))
-        self.record_label.setText("")
+        self.record_box.set_recording(False, self.lang, report_ready=self._last_recording is not None)
 
     def _report_settings(self) -> dict[str, str]:
         """The run's settings as the report lists them (display text)."""

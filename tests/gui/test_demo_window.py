@@ -161,6 +161,16 @@ def test_the_face_number_on_a_box_matches_the_history_title_after_a_click(qtbot,
     assert win.view.selected is not None and win.view.selected[1] == other
 
 
+def test_before_any_face_the_face_list_offers_the_largest_face_in_the_window_language(qtbot, make_window):
+    from kise_desktop.gui.i18n import tr
+
+    win = make_window(lang="en")
+    combo = win.history_panel.face_combo
+    assert combo.count() == 1 and combo.currentText() == tr("face_auto", "en") and combo.currentData() == -1
+    win.set_language("ko")                          # not blank, and not left in English either
+    assert combo.count() == 1 and combo.currentText() == tr("face_auto", "ko")
+
+
 def test_the_seed_models_seven_emotions_are_the_legend_and_the_switch_is_confirmed(qtbot, make_window, seed_model):
     from kise_desktop.emotions import EMOTION_INDEX, EMOTIONS
 
@@ -169,7 +179,7 @@ def test_the_seed_models_seven_emotions_are_the_legend_and_the_switch_is_confirm
     names = win.history.legend_names()
     assert len(names) == 7 and EMOTIONS[EMOTION_INDEX["contempt"]].en not in names
     assert "seed mini_XCEPTION" in win.statusBar().currentMessage()
-    text = win.model_label.text()
+    text = win.model_box.label.text()
     assert "AIHub" in text and "7" in text           # what the sidecar knows: training data, classes
     seven = ", ".join(EMOTIONS[i].en for i in range(len(EMOTIONS)) if EMOTIONS[i].en != EMOTIONS[EMOTION_INDEX["contempt"]].en)
     assert seven in text                              # which seven: the list appears where not all eight are read
@@ -185,12 +195,12 @@ def test_the_model_panel_says_whether_faces_are_mirror_averaged(qtbot, make_wind
         assert win.load_model(bundled_model)
         key = "model_mirror_on" if cpu_description()["int8_dot"] else "model_mirror_off"
         assert win.classifier.mirror == (key == "model_mirror_on")
-        assert f"({tr(key, lang)})" in win.model_label.text()
-        assert win.model_label.toolTip() == tr(key.replace("mirror_", "mirror_tip_"), lang)
+        assert f"({tr(key, lang)})" in win.model_box.label.text()
+        assert win.model_box.label.toolTip() == tr(key.replace("mirror_", "mirror_tip_"), lang)
         # The accuracy shown is the one this CPU gets: mirrored, or the sidecar's one-pass figure.
         sidecar = win.classifier.sidecar
         shown = sidecar["metrics"] if win.classifier.mirror else sidecar["metrics_one_pass"]
-        assert f"{shown['accuracy'] * 100:.1f}%" in win.model_label.text()
+        assert f"{shown['accuracy'] * 100:.1f}%" in win.model_box.label.text()
     assert sidecar["metrics_one_pass"]["accuracy"] < sidecar["metrics"]["accuracy"]
 
 
@@ -199,23 +209,23 @@ def test_mirror_averaging_can_be_chosen_and_the_choice_is_kept(qtbot, make_windo
 
     win = make_window(lang="ko")
     assert win.load_model(bundled_model) and win.mirror_choice is None
-    assert [win.mirror_combo.itemText(i) for i in range(3)] == [tr(f"mirror_choice_{k}", "ko") for k in
+    assert [win.model_box.mirror_combo.itemText(i) for i in range(3)] == [tr(f"mirror_choice_{k}", "ko") for k in
                                                                  ("auto", "on", "off")]
     win.open_source(0)
     qtbot.waitUntil(lambda: win.last_packet is not None, timeout=WAIT)
     for choice, mirrored in (("on", True), ("off", False)):
-        win.mirror_combo.setCurrentIndex(win.mirror_combo.findData(choice))
+        win.model_box.mirror_combo.setCurrentIndex(win.model_box.mirror_combo.findData(choice))
         assert win.classifier.mirror is mirrored and win.classifier.model_path == bundled_model
         state = "on" if mirrored else "off"
-        assert f"({tr('model_mirror_' + state, 'ko')})" in win.model_label.text()
+        assert f"({tr('model_mirror_' + state, 'ko')})" in win.model_box.label.text()
         accuracy = win.classifier.sidecar["metrics" if mirrored else "metrics_one_pass"]["accuracy"]
-        assert f"{accuracy * 100:.1f}%" in win.model_label.text()
+        assert f"{accuracy * 100:.1f}%" in win.model_box.label.text()
         shown = win.packets_shown
         qtbot.waitUntil(lambda: win.packets_shown > shown + 2, timeout=WAIT)     # the demo goes on
-    assert win.model_label.toolTip() == tr("model_mirror_tip_chosen_off", "ko")
+    assert win.model_box.label.toolTip() == tr("model_mirror_tip_chosen_off", "ko")
     assert settings.value("mirror") == "off"
     again = make_window(lang="en")                    # the same settings: the next run starts with the choice
-    assert again.mirror_choice == "off" and again.mirror_combo.currentData() == "off"
+    assert again.mirror_choice == "off" and again.model_box.mirror_combo.currentData() == "off"
     assert again.classifier.mirror is False
     again.set_mirror(None)                            # back to the sidecar's own mode
     assert again.classifier.mirror_mode == again.classifier.sidecar.get("mirror", "off")
@@ -227,14 +237,14 @@ def test_after_stop_start_and_open_are_offered_and_timings_are_cleared(qtbot, ma
     win = make_window(lang="en")
     win.open_source(0)
     qtbot.waitUntil(lambda: win.last_packet is not None and win.stage_label.text().strip() != "", timeout=WAIT)
-    win.stop_btn.click()
+    win.source_box.stop_btn.click()
     qtbot.waitUntil(lambda: win.stack.currentIndex() == 1, timeout=WAIT)
     qtbot.wait(700)                                   # past a status-bar refresh
-    assert win.retry_btn.isVisible() and win.retry_btn.text() == win.start_camera_btn.text()
-    assert win.open_btn.isVisible()
+    assert win.message_page.retry_btn.isVisible() and win.message_page.retry_btn.text() == win.source_box.start_camera_btn.text()
+    assert win.message_page.open_btn.isVisible()
     assert win.stage_label.text().strip() == "" and win.perf_label.text().strip() == ""
     seen = win.packets_shown
-    win.retry_btn.click()                             # starts the same camera again
+    win.message_page.retry_btn.click()                             # starts the same camera again
     qtbot.waitUntil(lambda: win.packets_shown > seen and win.stack.currentIndex() == 0, timeout=WAIT)
 
 
@@ -269,12 +279,12 @@ def test_a_session_report_after_a_recording(qtbot, make_window, short_clip, tmp_
     import cv2
 
     win = make_window(lang="en", pace=False)
-    assert not win.report_btn.isEnabled()
+    assert not win.record_box.report_btn.isEnabled()
     win.start_recording(tmp_path / "session.csv")
     win.open_source(str(short_clip))
     qtbot.waitUntil(lambda: win.recorder is not None and win.recorder.rows >= 40, timeout=WAIT)
     win.stop_recording()
-    assert win.report_btn.isEnabled()
+    assert win.record_box.report_btn.isEnabled()
     html_path, png_path = win.write_session_report(tmp_path / "report.html")
     html = html_path.read_text(encoding="utf-8")
     images = re.findall(r"data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]+)", html)

@@ -83,7 +83,7 @@ def test_screenshot_from_the_command_line(tmp_path, dlib_faces_dir, model_files)
 def test_model_accuracy_is_read_from_the_sidecar_metrics(seed_model):
     import json
 
-    from kise_desktop.gui.main_window import model_accuracy
+    from kise_desktop.about_info import sidecar_accuracy as model_accuracy
 
     seed = json.loads(seed_model[1].read_text(encoding="utf-8"))
     assert model_accuracy(seed) is None                  # the seed's sidecar has no metrics: shown as n/a

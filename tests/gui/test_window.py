@@ -180,16 +180,16 @@ def test_camera_failing_mid_stream_shows_a_message_and_stays_responsive(qtbot, m
     win.open_source(0)
     qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "lost", timeout=WAIT)
     assert win.stack.currentIndex() == 1
-    assert tr("state_lost", "en", error="").split("\n")[0] in win.message_label.text()
-    assert win.retry_btn.isVisible() and win.open_btn.isVisible()
+    assert tr("state_lost", "en", error="").split("\n")[0] in win.message_page.label.text()
+    assert win.message_page.retry_btn.isVisible() and win.message_page.open_btn.isVisible()
     # the event loop still runs: a timer fires and the language can still be switched
     fired = []
     QTimer.singleShot(10, lambda: fired.append(True))
     qtbot.waitUntil(lambda: bool(fired), timeout=WAIT)
     win.set_language("ko")
-    assert tr("state_lost", "ko", error="").split("\n")[0] in win.message_label.text()
+    assert tr("state_lost", "ko", error="").split("\n")[0] in win.message_page.label.text()
     # Retry opens the camera again and frames flow
-    win.retry_btn.click()
+    win.message_page.retry_btn.click()
     qtbot.waitUntil(lambda: len(win.factory.cameras) == 2 and win.factory.cameras[1].delivered > 0, timeout=WAIT)
     assert win.thread.isRunning()
 
@@ -200,12 +200,12 @@ def test_opening_a_bad_file_shows_an_error(qtbot, make_window, tmp_path):
     bad.write_bytes(b"this is not a video" * 50)
     win.open_source(str(bad))
     qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "open_failed", timeout=WAIT)
-    assert win.stack.currentIndex() == 1 and "broken.mp4" in win.message_label.text()
+    assert win.stack.currentIndex() == 1 and "broken.mp4" in win.message_page.label.text()
     bad_photo = tmp_path / "broken.jpg"
     bad_photo.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     win.open_source(str(bad_photo))
     qtbot.waitUntil(lambda: win.last_state.code == "open_failed"
-                    and "broken.jpg" in win.message_label.text(), timeout=WAIT)
+                    and "broken.jpg" in win.message_page.label.text(), timeout=WAIT)
     assert win.thread.isRunning()
 
 
@@ -220,9 +220,9 @@ def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_p
     win.open_source(str(path))
     qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "ended", timeout=WAIT)
     assert win.last_packet is not None and win.last_packet.kind == "video"
-    assert win.retry_btn.text() == tr("btn_replay", "en")
+    assert win.message_page.retry_btn.text() == tr("btn_replay", "en")
     seen = win.packets_shown
-    win.retry_btn.click()
+    win.message_page.retry_btn.click()
     qtbot.waitUntil(lambda: win.packets_shown > seen, timeout=WAIT)
 
 
@@ -239,7 +239,7 @@ def test_switching_language_changes_labels(qtbot, make_window):
     assert win.controls.compare_box.text() == "검출기 비교"
     assert win.controls.forms["haar"].widgets["min_size"].toolTip()            # the field's help text
     assert win.controls.forms["haar"]._labels["scale_factor"].text() == "배율"   # the field's Korean label
-    assert win.open_video_btn.text() == "동영상 열기..."
+    assert win.source_box.open_video_btn.text() == "동영상 열기..."
     assert win.view.lang == "ko"
     assert win.lang_actions["ko"].isChecked()
 
@@ -248,17 +248,17 @@ def test_photo_mode_steps_through_a_folder_and_saves_image_and_json(qtbot, make_
     win = make_window()
     win.open_source(str(dlib_faces_dir))
     qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
-    assert win.photo_box.isVisible()
+    assert win.source_box.photo_box.isVisible()
     # photos get their own detector settings (the core's photo presets), live video keeps its own
     assert win.controls.all_settings() == {k: preset(k, "photo") for k in kind_names()}
     first = win.last_packet
     qtbot.waitUntil(lambda: win.plot_stack.currentIndex() == 1, timeout=WAIT)
     assert abs(float(win.bars.heights.sum()) - 1.0) < 1e-3   # the main face's probabilities as bars
     assert first.index == 0 and first.count == len(list(dlib_faces_dir.glob("*.jpg")))
-    win.next_btn.click()
+    win.source_box.next_btn.click()
     qtbot.waitUntil(lambda: win.last_packet.index == 1, timeout=WAIT)
-    assert win.last_packet.name != first.name and str(win.last_packet.count) in win.photo_label.text()
-    win.prev_btn.click()
+    assert win.last_packet.name != first.name and str(win.last_packet.count) in win.source_box.photo_label.text()
+    win.source_box.prev_btn.click()
     qtbot.waitUntil(lambda: win.last_packet.index == 0 and win.last_packet.seq > first.seq, timeout=WAIT)
     image_path, json_path = win.save_photo(tmp_path / "out.png")
     saved = cv2.imread(str(image_path))
@@ -302,10 +302,10 @@ def test_model_switch_and_a_bad_model(qtbot, make_window, seed_model, tmp_path):
     bad.write_bytes(b"not a model")
     assert win.load_model(bad) is False
     assert win.classifier is not None and win.classifier.name == name_before   # still running on the old one
-    assert "bad.tflite" in win.model_label.text()
+    assert "bad.tflite" in win.model_box.label.text()
     assert win.load_model(seed_model[0], seed_model[1]) is True
     assert win.classifier.name == "seed mini_XCEPTION (7-class, AIHub)"
-    assert "seed mini_XCEPTION" in win.model_label.text() and "7" in win.model_label.text()
+    assert "seed mini_XCEPTION" in win.model_box.label.text() and "7" in win.model_box.label.text()
     seen = win.packets_shown
     qtbot.waitUntil(lambda: win.packets_shown > seen + 2, timeout=WAIT)
     # the seed has no contempt class: every face's contempt probability is exactly 0
@@ -369,7 +369,7 @@ def test_a_missing_model_is_a_clear_message_and_frames_still_show(qtbot, tmp_pat
     qtbot.addWidget(win)
     try:
         assert win.classifier is None
-        assert tr("no_model", "en") in win.model_label.text() and "missing.tflite" in win.model_label.text()
+        assert tr("no_model", "en") in win.model_box.label.text() and "missing.tflite" in win.model_box.label.text()
         assert win.view.notice == tr("no_model_notice", "en")
         # the photo still shows, unanalysed ...
         qtbot.waitUntil(lambda: win.last_packet is not None, timeout=WAIT)
