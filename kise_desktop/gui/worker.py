@@ -259,7 +259,8 @@ class AnalysisWorker(QObject):
         self._image_loader = image_loader or core.load_image
         self.pace_video = pace_video
         self.loop_video = loop_video
-        self._commands: queue.Queue[tuple[str, tuple]] = queue.Queue()
+        # Commands from the GUI thread: a worker-thread method and its arguments, run in order between frames.
+        self._commands: queue.Queue[tuple[Callable[..., None], tuple]] = queue.Queue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._mailbox_lock = threading.Lock()
@@ -290,35 +291,35 @@ class AnalysisWorker(QObject):
         self.busy_ms = {"analyze": 0.0, "display": 0.0}   # totals, for the benchmark's breakdown
 
     # ------------------------------------------------------------- GUI-thread API (thread-safe)
-    def _post(self, name: str, *args: Any) -> None:
-        self._commands.put((name, args))
+    def _post(self, command: Callable[..., None], *args: Any) -> None:
+        self._commands.put((command, args))
         self._wake.set()
 
     def open_source(self, request: SourceRequest) -> None:
-        self._post("open", request)
+        self._post(self._open, request)
 
     def close_source(self) -> None:
-        self._post("close")
+        self._post(self._do_close)
 
     def set_classifier(self, classifier: Any) -> None:
-        self._post("classifier", classifier)
+        self._post(self._do_set_classifier, classifier)
 
     def set_detector(self, kind: str) -> None:
-        self._post("detector", kind)
+        self._post(self._do_set_detector, kind)
 
     def set_detector_settings(self, kind: str, settings: Any) -> None:
-        self._post("settings", kind, settings)
+        self._post(self._do_set_settings, kind, settings)
 
     def set_detect_rate(self, rate: float | None) -> None:
         """Detections per second on live sources (None = every frame); photos are always detected."""
-        self._post("detect_rate", rate)
+        self._post(self._do_set_detect_rate, rate)
 
     def set_compare(self, kinds: list[str] | tuple[str, ...]) -> None:
         """Run these detectors side by side (two or more); anything shorter turns compare mode off."""
-        self._post("compare", tuple(kinds))
+        self._post(self._do_set_compare, tuple(kinds))
 
     def step_photo(self, delta: int) -> None:
-        self._post("step", int(delta))
+        self._post(self._do_step_photo, int(delta))
 
     def set_display_box(self, width: int, height: int) -> None:
         """The size one panel is shown at; frames are scaled to it on this thread."""
@@ -374,41 +375,46 @@ class AnalysisWorker(QObject):
     def _apply_commands(self) -> None:
         while True:
             try:
-                name, args = self._commands.get_nowait()
+                command, args = self._commands.get_nowait()
             except queue.Empty:
                 return
-            if name == "open":
-                self._open(args[0])
-            elif name == "close":
-                self._close_source()
-                self._emit_state(STATE_IDLE)
-            elif name == "classifier":
-                self._classifier = args[0]
-                if self._classifier is not None:      # None: frames are shown unanalysed
-                    for pipe in self._pipelines.values():
-                        pipe.set_classifier(self._classifier)
-                self._photo_dirty = True
-            elif name == "detector":
-                self._detector = args[0]
-                self._apply_opencv_threads()
-                self._photo_dirty = True
-            elif name == "settings":
-                kind, settings = args
-                self._settings[kind] = settings
-                if kind in self._pipelines:
-                    self._pipelines[kind].set_detector(settings)
-                self._photo_dirty = True
-            elif name == "detect_rate":
-                self._detect_rate = args[0]
-            elif name == "compare":
-                self._compare = args[0] if len(args[0]) >= 2 else ()
-                self._apply_opencv_threads()
-                self._photo_dirty = True
-            elif name == "step":
-                if self._source_kind == "photos" and self._request is not None:
-                    n = len(self._request.photos)
-                    self._photo_index = (self._photo_index + args[0]) % n
-                    self._photo_dirty = True
+            command(*args)
+
+    # The commands, run on the worker thread (posted by the GUI-thread API above).
+    def _do_close(self) -> None:
+        self._close_source()
+        self._emit_state(STATE_IDLE)
+
+    def _do_set_classifier(self, classifier: Any) -> None:
+        self._classifier = classifier
+        if classifier is not None:      # None: frames are shown unanalysed
+            for pipe in self._pipelines.values():
+                pipe.set_classifier(classifier)
+        self._photo_dirty = True
+
+    def _do_set_detector(self, kind: str) -> None:
+        self._detector = kind
+        self._apply_opencv_threads()
+        self._photo_dirty = True
+
+    def _do_set_settings(self, kind: str, settings: Any) -> None:
+        self._settings[kind] = settings
+        if kind in self._pipelines:
+            self._pipelines[kind].set_detector(settings)
+        self._photo_dirty = True
+
+    def _do_set_detect_rate(self, rate: float | None) -> None:
+        self._detect_rate = rate
+
+    def _do_set_compare(self, kinds: tuple[str, ...]) -> None:
+        self._compare = kinds if len(kinds) >= 2 else ()
+        self._apply_opencv_threads()
+        self._photo_dirty = True
+
+    def _do_step_photo(self, delta: int) -> None:
+        if self._source_kind == "photos" and self._request is not None:
+            self._photo_index = (self._photo_index + delta) % len(self._request.photos)
+            self._photo_dirty = True
 
     def _pipeline(self, kind: str) -> Any:
         pipe = self._pipelines.get(kind)
