@@ -22,7 +22,7 @@ import cv2
 
 from kise_desktop.about_info import VersionAction
 from kise_desktop.core.annotate_run import AnnotateRun, RunRefused, file_digest, recorded_outputs, same_file
-from kise_desktop.core.classifier import MIRROR_MODES, EmotionClassifier, ModelError
+from kise_desktop.core.classifier import MIRROR_MODES, EmotionClassifier, ModelError, find_sidecar
 from kise_desktop.core.cluster import ClusterError
 from kise_desktop.core.detectors import DetectorError, describe, get_kind, kind_names, preset, settings_to_dict
 from kise_desktop.core.labels import LIVE_LABELS, LabelSettings
@@ -33,10 +33,9 @@ from kise_desktop.core.results import SCHEMA_VERSION, CsvStream, frame_record
 from kise_desktop.core.sources import (
     IMAGE_SUFFIXES, MAX_IMAGE_SIDE, VIDEO_SUFFIXES, SourceError, list_images, open_source,
 )
-from kise_desktop.paths import MODELS_DIR, PACKAGE_DIR, REPO_DIR, data_dir
+from kise_desktop.paths import BUNDLED_MODEL, PACKAGE_DIR, REPO_DIR, data_dir
 
 PROG = "kise"
-BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
 # The seed project's model, for side-by-side benchmarks only (never bundled).
 SEED_MODEL = REPO_DIR.parent / "shared" / "anchors" / "seed_mini_xception_7class.tflite"
 SEED_SIDECAR = REPO_DIR / "training" / "anchors" / "seed_mini_xception_7class.json"
@@ -64,7 +63,9 @@ def load_classifier(args: argparse.Namespace) -> EmotionClassifier:
     model = Path(args.model) if args.model else BUNDLED_MODEL
     if not model.is_file() and not args.model:
         raise ModelError(f"{model}: the bundled model is missing; pass --model FILE")
-    return EmotionClassifier(model, args.sidecar, num_threads=args.threads, mirror=args.mirror)
+    # like the app: the sidecar beside the model, else the repo's copy (the seed's lives in training/anchors)
+    sidecar = args.sidecar or find_sidecar(model)
+    return EmotionClassifier(model, sidecar, num_threads=args.threads, mirror=args.mirror)
 
 
 def detector_settings(kind: str, preset_name: str) -> Any:

@@ -90,6 +90,7 @@ def _find_resources() -> tuple[Path, str]:
 # RESOURCES_FROM says which rule found them: "KISE_RESOURCES_DIR", "package" or "repo".
 RESOURCES_DIR, RESOURCES_FROM = _find_resources()
 MODELS_DIR = RESOURCES_DIR / "models"
+BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"     # the emotion model KISE ships (its sidecar beside it)
 FONTS_DIR = RESOURCES_DIR / "fonts"
 
 

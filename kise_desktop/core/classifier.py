@@ -143,6 +143,18 @@ def _known_emotion(key: str) -> bool:
     return True
 
 
+def find_sidecar(model_path: str | Path) -> Path | None:
+    """The JSON beside the model, else one of the same name in the repo's training/anchors (the seed's
+    sidecar lives there: the seed model itself is not ours to ship). None: no sidecar found."""
+    from kise_desktop.paths import REPO_DIR
+
+    model_path = Path(model_path)
+    for candidate in (model_path.with_suffix(".json"), REPO_DIR / "training" / "anchors" / f"{model_path.stem}.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _read_sidecar(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelError(f"{path}: model sidecar (JSON) not found")

@@ -295,10 +295,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from kise_desktop.core.classifier import EmotionClassifier
+    from kise_desktop.core.classifier import EmotionClassifier, find_sidecar
     from kise_desktop.gui.app import prepare_app
-    from kise_desktop.gui.main_window import BUNDLED_MODEL, find_sidecar
-    from kise_desktop.paths import REPO_DIR
+    from kise_desktop.paths import BUNDLED_MODEL, REPO_DIR
 
     model = args.model
     if model is None:

@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget)
 
-from kise_desktop.paths import MODELS_DIR, REPO_DIR
+from kise_desktop.paths import BUNDLED_MODEL
 
 from . import core_api as core
 from .controls import DetectorControls
@@ -35,7 +35,6 @@ from .video_view import VideoView
 from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
                      AnalysisWorker, Packet, SourceRequest, request_for)
 
-BUNDLED_MODEL = MODELS_DIR / "kise_emotion.tflite"
 # The detector that measured best for live video and photos (README, "Face detectors on this CPU").
 DEFAULT_DETECTOR = "yunet"
 MODES = ("live", "photo")      # live video and photos keep their own detector settings (each kind's presets)
@@ -74,14 +73,6 @@ def list_cameras(max_index: int = 6) -> list[int]:
         finally:
             cap.release()
     return found
-
-
-def find_sidecar(model_path: Path) -> Path | None:
-    """The JSON beside the model, else one of the same name in training/anchors (the seed's)."""
-    for candidate in (model_path.with_suffix(".json"), REPO_DIR / "training" / "anchors" / f"{model_path.stem}.json"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 class _CameraProbe(QObject):
@@ -437,7 +428,7 @@ class MainWindow(QMainWindow):
                    fallback: Path | None = None) -> bool:
         """Load a TFLite model + sidecar and switch the worker to it; False (and a message) on failure."""
         path = Path(path)
-        sidecar_path = Path(sidecar) if sidecar else find_sidecar(path)
+        sidecar_path = Path(sidecar) if sidecar else core.find_sidecar(path)
         try:
             classifier = core.EmotionClassifier(path, sidecar_path, mirror=self.mirror_choice)
         except Exception as exc:  # ModelError, or anything a broken file provokes
