@@ -191,8 +191,6 @@ class HistoryPlot(DeferredPlot):
     Each sample keeps both the smoothed and the raw per-frame probabilities;
     `set_raw(True)` draws the raw ones (what the classifier said on each frame)."""
 
-    MAX_DRAWN = 600   # points per curve actually drawn (about one per 2 px): older ones are decimated
-
     def __init__(self, seconds: float = 30.0, capacity: int = 8192, refresh_hz: float = 10.0,
                  lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -216,6 +214,11 @@ class HistoryPlot(DeferredPlot):
     def _build(self, pg) -> None:
         self.plot.setXRange(-self.seconds, 0.0, padding=0.0)
         self.plot.showGrid(x=True, alpha=0.25)
+        # pyqtgraph thins long curves to about the plot's width in pixels, keeping each span's
+        # minimum and maximum: a one-frame spike (a flash of surprise) stays visible, which
+        # dropping every n-th sample did not guarantee.
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
         # The legend is a widget right of the plot: it never covers a line, and it lays out
         # again (columns) when the plot's height changes. (Added after the blank panel, which
         # the plot replaces.)
@@ -227,6 +230,9 @@ class HistoryPlot(DeferredPlot):
             # 2 px lines take ~20 ms and antialiased ones over a second, on the GUI thread.
             pen = pg.mkPen(QColor(*emo.color_rgb), width=1)
             curve = self.plot.plot([], [], pen=pen, connect="finite", skipFiniteCheck=True, antialias=False)
+            # pyqtgraph's default keeps ~5 samples per pixel before it thins; 1 keeps the paint time
+            # of a long window (8 curves of up to 8,192 samples) near that of a short one.
+            curve.opts["autoDownsampleFactor"] = 1.0
             self.curves.append(curve)
         # The axes never change while the lines scroll: keep them as cached pixmaps instead
         # of replaying their drawing (text included) on every refresh.
@@ -296,10 +302,6 @@ class HistoryPlot(DeferredPlot):
                 c.setData([], [])
             return
         t, v = self.buffer.since(last - self.seconds)
-        if len(t) > self.MAX_DRAWN:          # decimate, always keeping the newest sample
-            step = -(-len(t) // self.MAX_DRAWN)
-            keep = np.arange(len(t) - 1, -1, -step)[::-1]
-            t, v = t[keep], v[keep]
         x = t - last
         offset = NUM_EMOTIONS if self.raw else 0
         for i, c in enumerate(self.curves):

@@ -39,6 +39,29 @@ def test_history_plot_memory_is_bounded_and_restarts_on_rewind(qtbot):
     assert len(plot.buffer) == 1
 
 
+def test_a_one_frame_spike_survives_the_thinning_of_a_long_history(qtbot):
+    from kise_desktop.emotions import EMOTION_INDEX
+
+    plot = HistoryPlot(seconds=60)
+    qtbot.addWidget(plot)
+    plot.resize(500, 220)
+    plot.show()
+    surprise = EMOTION_INDEX["surprise"]
+    calm = np.zeros(8, np.float32)
+    calm[0] = 1.0
+    flash = np.zeros(8, np.float32)
+    flash[surprise] = 1.0
+    n = 1800                                    # a minute at 30 fps, far more samples than pixels
+    for i in range(n):
+        plot.add(i / 30, flash if i == 1000 else calm)   # a sample that every-3rd thinning dropped
+    plot.refresh()
+    qtbot.waitUntil(lambda: plot.curves and plot.curves[surprise].getData()[1] is not None, timeout=5000)
+    x, y = plot.curves[surprise].getData()     # what is drawn: thinned to about the plot's width
+    assert len(np.unique(x)) <= n / 2            # the curve is thinned (min and max of each span) ...
+    assert float(np.nanmax(y)) == 1.0            # ... and the one frame of surprise is still drawn
+    assert plot.visible_points() == n
+
+
 def test_every_string_has_both_languages():
     for lang in LANGUAGES:
         assert missing(lang) == []
