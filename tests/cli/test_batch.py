@@ -1,6 +1,7 @@
 """`kise annotate` never loses or overwrites data: inputs, earlier runs, interruptions, full disks, cores."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import hashlib
@@ -144,6 +145,14 @@ def kise_process(*args: str) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(REPO_DIR)}, preexec_fn=_ctrl_c_as_at_a_terminal)
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux /proc); [] where that cannot be read."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def wait_for_records(journal: Path, n: int, process: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,15 +163,29 @@ def wait_for_records(journal: Path, n: int, process: subprocess.Popen, timeout: 
     raise AssertionError(f"{journal}: fewer than {n} records after {timeout} s")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"])
-def test_interrupted_run_leaves_valid_files_and_a_rerun_completes_them(model_args, dlib_faces_dir, tmp_path, sig):
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGKILL, 1), (signal.SIGINT, 2)],
+                         ids=["ctrl-c", "term", "kill", "ctrl-c-2-processes"])
+def test_interrupted_run_leaves_valid_files_and_a_rerun_completes_them(model_args, dlib_faces_dir, tmp_path, sig, jobs):
     folder = many_photos(tmp_path / "in", dlib_faces_dir, 12)
     out = tmp_path / "out"
-    args = ("annotate", str(folder), "-o", str(out), "--jobs", "1", *FAST, *model_args)
+    args = ("annotate", str(folder), "-o", str(out), "--jobs", str(jobs), *FAST, *model_args)
     process = kise_process(*args, "--debug-photo-delay", "0.3")
     wait_for_records(out / "results.jsonl", 3, process)
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
+    if jobs > 1:
+        process.send_signal(sig)     # Ctrl-C reaches the whole process group: the workers too
+        for child in _children(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, sig)
+    else:
+        process.send_signal(sig)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        for child in _children(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        raise AssertionError(f"the run did not stop within 60 s of the signal ({jobs} process(es))") from None
     journal = list(results_module.read_journal(out / "results.jsonl"))
     done = [r for r in journal[1:] if "output" in r]
     assert 3 <= len(done) < 12
