@@ -48,6 +48,8 @@ _LANDMARK_FILL = _qcolor(LANDMARK_RGB)
 _LANDMARK_EDGE = QPen(QColor(0, 0, 0, 150), 0.8)
 _BAR_BACKGROUND = QColor(0, 0, 0, 160)
 _VIEW_BACKGROUND = QColor(24, 24, 28)
+_WHITE = QColor(255, 255, 255)
+_NOTICE_BACKGROUND = QColor(192, 57, 43, 220)
 
 
 def panel_grid(width: float, height: float, panels: int, frame: tuple[int, int] = (4, 3)) -> tuple[int, int]:
@@ -194,13 +196,11 @@ class VideoView(QWidget):
                     if len(self._panels) > 1:
                         self._paint_caption(p, rect, panel)
         if self.notice:
-            font = QFont(self.font())
-            font.setPointSizeF(11.0)
-            font.setBold(True)
+            font, fm = self.bold_font(11.0)
             p.setFont(font)
-            band = QRectF(0, 0, self.width(), QFontMetricsF(font).height() * 2.2)
-            p.fillRect(band, QColor(192, 57, 43, 220))
-            p.setPen(QColor(255, 255, 255))
+            band = QRectF(0, 0, self.width(), fm.height() * 2.2)
+            p.fillRect(band, _NOTICE_BACKGROUND)
+            p.setPen(_WHITE)
             p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.notice)
         p.end()
         self.last_paint_ms = (time.perf_counter() - t0) * 1000.0
@@ -222,7 +222,7 @@ class VideoView(QWidget):
         text = next((t for t in texts if fm.horizontalAdvance(t) <= room),
                     fm.elidedText(texts[-1], Qt.TextElideMode.ElideRight, room))
         p.setFont(font)
-        p.setPen(QColor(255, 255, 255))
+        p.setPen(_WHITE)
         cap = QRectF(rect.left(), rect.top() - CAPTION_H, rect.width(), CAPTION_H)
         p.drawText(cap, Qt.AlignmentFlag.AlignCenter, text)
         self.drawn_captions.append(text)
