@@ -20,6 +20,25 @@ def app_font(qapp):
     return family
 
 
+@pytest.fixture(autouse=True)
+def collect_widgets_between_tests(qapp):
+    """After each test: delete what it closed, and collect its garbage, here and now.
+
+    A test's widgets (and pyqtgraph's reference cycles) were otherwise freed whenever the
+    garbage collector next ran, which could be in the middle of a later test's paint event;
+    twice a run of the whole suite crashed there (session 16: in pyqtgraph's LabelItem; later
+    in GraphicsView.paintEvent). Freeing them between tests makes that moment the same in every run."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    yield
+    qapp.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 @pytest.fixture(scope="session")
 def model_files(seed_model) -> tuple[Path, Path | None]:
     """The bundled model once it is in the repository, else the seed's (real models both)."""
