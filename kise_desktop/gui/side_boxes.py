@@ -73,7 +73,6 @@ class SourceBox(QGroupBox):
             label = tr("camera_n", lang, n=i)
             self.camera_combo.addItem(f"{label}: {name}" if name else label, i)
         self.start_camera_btn.setEnabled(bool(cameras))
-        self.camera_combo.adjustSize()           # the list's width follows its text
 
     def show_probing(self, lang: str) -> None:
         self.camera_combo.clear()
