@@ -4,6 +4,10 @@ A chooser lists every registered kind by display name; compare mode has a
 checkable list of kinds; each kind gets a small form built from its settings
 dataclass's field metadata (label en/ko, range, step, decimals, choices), so a
 new detector kind needs no GUI code: register it in the core and it shows up.
+
+The forms keep no settings of their own: they show the core's
+DetectorSettingsModel, write each edit into it, and follow its changes (a
+reset, a switch between live video and photos).
 """
 from __future__ import annotations
 
@@ -143,15 +147,14 @@ class DetectorControls(QGroupBox):
     """The detector chooser, the compare list and one settings form per registered kind."""
 
     detector_changed = Signal(str)            # kind
-    settings_changed = Signal(str, object)    # kind, its settings
     compare_changed = Signal(list)            # the kinds to compare; [] = compare off (or fewer than two chosen)
     detect_rate_changed = Signal(object)      # detections per second on live video; None = every frame
 
-    def __init__(self, lang: str = "ko", parent: QWidget | None = None) -> None:
+    def __init__(self, model: core.DetectorSettingsModel, lang: str = "ko", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lang = lang
+        self.model = model
         names = core.kind_names()
-        self._presets = {k: core.preset(k, "live") for k in names}
         self.group = QButtonGroup(self)
         self.radios: dict[str, QRadioButton] = {}
         radios = QVBoxLayout()
@@ -193,8 +196,10 @@ class DetectorControls(QGroupBox):
         self.compare_box.toggled.connect(self._on_compare_edited)
         for check in self.compare_checks.values():
             check.toggled.connect(self._on_compare_edited)
-        for form in self.forms.values():
-            form.changed.connect(self.settings_changed)
+        for kind, form in self.forms.items():
+            form.set_settings(model.current(kind), emit=False)
+            form.changed.connect(model.set)
+        model.connect(self._on_model_changed)
         self.defaults_btn.clicked.connect(self._on_defaults_clicked)
         self.rate_combo.currentIndexChanged.connect(lambda _i: self.detect_rate_changed.emit(self.detect_rate))
         self.retranslate(lang)
@@ -239,20 +244,11 @@ class DetectorControls(QGroupBox):
         self._on_compare_edited()
 
     def settings(self, kind: str) -> Any:
+        """What `kind`'s form shows (always the model's current settings for it)."""
         return self.forms[kind].settings()
 
     def all_settings(self) -> dict[str, Any]:
         return {k: f.settings() for k, f in self.forms.items()}
-
-    def set_presets(self, presets: dict[str, Any]) -> None:
-        """The values the Defaults button restores (live or photo presets), by kind."""
-        self._presets = dict(presets)
-
-    def set_values(self, values: dict[str, Any]) -> None:
-        """Show these settings (by kind) and emit `settings_changed` for each."""
-        for kind, settings in values.items():
-            if kind in self.forms:
-                self.forms[kind].set_settings(settings)
 
     # handlers -----------------------------------------------------------
     def _on_detector_chosen(self, kind: str) -> None:
@@ -272,8 +268,12 @@ class DetectorControls(QGroupBox):
         for kind, form in self.forms.items():
             form.setVisible(kind in shown)
 
+    def _on_model_changed(self, kind: str, settings: Any) -> None:
+        if kind in self.forms:
+            self.forms[kind].set_settings(settings, emit=False)
+
     def _on_defaults_clicked(self) -> None:
-        self.set_values(self._presets)
+        self.model.reset()          # the current mode's presets (live or photo)
 
     # language -----------------------------------------------------------
     def retranslate(self, lang: str) -> None:

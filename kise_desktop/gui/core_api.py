@@ -7,8 +7,9 @@ here makes the boundary easy to see (and to adapt if a core name changes).
 from __future__ import annotations
 
 from kise_desktop.core.classifier import EmotionClassifier, ModelError, find_sidecar  # noqa: F401
-from kise_desktop.core.detectors import (DETECT_WIDTHS, DetectorError, get_kind, kind_names, kind_of,  # noqa: F401
-                                         kinds, opencv_threads_for, preset, settings_from_dict, settings_to_dict)
+from kise_desktop.core.detectors import (DETECT_WIDTHS, MODES, DetectorError, DetectorSettingsModel,  # noqa: F401
+                                         get_kind, kind_names, kind_of, kinds, opencv_threads_for, preset,
+                                         settings_from_dict, settings_to_dict)
 from kise_desktop.core.pipeline import DETECT_RATE_CHOICES, LIVE_DETECT_RATE, Pipeline  # noqa: F401
 from kise_desktop.core.labels import LIVE_LABELS  # noqa: F401
 from kise_desktop.core.report import ReportCollector, ReportError, settings_text, write_report  # noqa: F401

@@ -37,7 +37,6 @@ from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_
 
 # The detector that measured best for live video and photos (README, "Face detectors on this CPU").
 DEFAULT_DETECTOR = "yunet"
-MODES = ("live", "photo")      # live video and photos keep their own detector settings (each kind's presets)
 
 
 def default_detector() -> str:
@@ -130,8 +129,6 @@ class MainWindow(QMainWindow):
         self.selected_face: tuple[str, int] | None = None     # (panel's detector kind, track id) clicked
         self._history_face_key: tuple[str, int] | None = None  # the face the history shows now
         self._request: SourceRequest | None = None
-        self._mode = "live"
-        self._mode_values: dict[str, dict[str, Any]] = {}     # mode -> kind -> settings
         self._auto_camera = auto_camera and source is None
         self._cameras: list[int] = []
         self._timings_avg: dict[str, float] = {}
@@ -153,6 +150,12 @@ class MainWindow(QMainWindow):
         self.worker.detector_failed.connect(self._on_detector_failed)
         self.detector_error = ""          # the last detector failure shown (empty: none)
         self._detector_box: QMessageBox | None = None
+        # Every kind's settings, for live video and for photos: the forms show it, the worker follows it.
+        self.detector_settings = core.DetectorSettingsModel(self._read_detector_settings())
+        self.detector_settings.connect(self.worker.set_detector_settings)
+        self.detector_settings.connect(self._on_detector_settings_changed)
+        for kind, kind_settings in self.detector_settings.all_current().items():
+            self.worker.set_detector_settings(kind, kind_settings)
 
         self._build_ui()
         self._build_menus()
@@ -221,9 +224,8 @@ class MainWindow(QMainWindow):
         src.prev_btn.clicked.connect(lambda: self.worker.step_photo(-1))
         src.next_btn.clicked.connect(lambda: self.worker.step_photo(+1))
         src.save_photo_btn.clicked.connect(self.save_photo_dialog)
-        self.controls = DetectorControls(self.lang)
+        self.controls = DetectorControls(self.detector_settings, self.lang)
         self.controls.detector_changed.connect(self._on_detector_changed)
-        self.controls.settings_changed.connect(self._on_detector_settings_changed)
         self.controls.compare_changed.connect(self._on_compare_changed)
         self.controls.detect_rate_changed.connect(self._on_detect_rate_changed)
         self.model_box = ModelBox(self.mirror_choice)
@@ -316,9 +318,6 @@ class MainWindow(QMainWindow):
         geometry = s.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        self._mode_values = {mode: self._read_detector_settings(mode) for mode in MODES}
-        self.controls.set_presets({k: core.preset(k, self._mode) for k in core.kind_names()})
-        self.controls.set_values(self._mode_values[self._mode])
         chosen = detector or str(s.value("detector", default_detector()))
         self.controls.set_detector(chosen if chosen in core.kind_names() else default_detector())
         self.worker.set_detector(self.controls.detector)
@@ -342,17 +341,18 @@ class MainWindow(QMainWindow):
         except (TypeError, ValueError):
             pass
 
-    def _read_detector_settings(self, mode: str) -> dict[str, Any]:
-        """Each kind's settings remembered for live video or for photos (its preset for that mode otherwise)."""
+    def _read_detector_settings(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What was saved per mode and kind ("live/haar/min_size"); the model fills the rest from presets."""
         s = self.settings
-        out = {}
-        for kind in core.kind_names():
-            base = core.preset(kind, mode)
-            s.beginGroup(f"{mode}/{kind}")
-            saved = {key: s.value(key) for key in s.childKeys()}
-            s.endGroup()
-            out[kind] = core.settings_from_dict(saved, kind, base=base) if saved else base
-        return out
+        saved: dict[str, dict[str, dict[str, Any]]] = {}
+        for mode in core.MODES:
+            for kind in core.kind_names():
+                s.beginGroup(f"{mode}/{kind}")
+                values = {key: s.value(key) for key in s.childKeys()}
+                s.endGroup()
+                if values:
+                    saved.setdefault(mode, {})[kind] = values
+        return saved
 
     def save_settings(self) -> None:
         s = self.settings
@@ -362,11 +362,10 @@ class MainWindow(QMainWindow):
         s.setValue("compare", "true" if self.controls.compare_box.isChecked() else "false")
         s.setValue("compare_kinds", ",".join(k for k, c in self.controls.compare_checks.items() if c.isChecked()))
         s.setValue("detect_rate", self.controls.detect_rate or 0)
-        for mode, by_kind in self._mode_values.items():
-            for kind, settings in by_kind.items():
-                for key, value in core.settings_to_dict(settings).items():
-                    if key != "kind":
-                        s.setValue(f"{mode}/{kind}/{key}", 0 if value is None else value)   # None = full size = 0
+        for mode, by_kind in self.detector_settings.to_dict().items():
+            for kind, values in by_kind.items():
+                for key, value in values.items():
+                    s.setValue(f"{mode}/{kind}/{key}", 0 if value is None else value)   # None = full size = 0
         s.setValue("history_seconds", self.history_seconds.value())
         if self.classifier is not None:
             s.setValue("model_path", str(self.classifier.model_path))
@@ -521,10 +520,7 @@ class MainWindow(QMainWindow):
 
     def _set_mode(self, mode: str) -> None:
         """Live video and photos keep their own detector settings (photos search finer, at full size)."""
-        self.controls.set_presets({k: core.preset(k, mode) for k in core.kind_names()})
-        if mode != self._mode:
-            self._mode = mode
-            self.controls.set_values(self._mode_values[mode])
+        self.detector_settings.set_mode(mode)
 
     def stop_source(self) -> None:
         self.worker.close_source()
@@ -763,8 +759,6 @@ class MainWindow(QMainWindow):
 
     def _on_detector_settings_changed(self, kind: str, settings: Any) -> None:
         self.health.reset()             # judge the new settings on their own frames
-        self._mode_values.setdefault(self._mode, {})[kind] = settings
-        self.worker.set_detector_settings(kind, settings)
 
     def _on_compare_changed(self, kinds: list) -> None:
         self.worker.set_compare(kinds)

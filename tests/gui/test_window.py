@@ -340,7 +340,7 @@ def test_settings_are_remembered(qtbot, make_window, settings):
     assert live["hog"].detect_width is None and live["hog"].upsample == preset("hog", "live").upsample
     assert again.controls.compare_box.isChecked() and again.controls.compared == ["hog", "yunet"]
     # photos kept their own presets (nothing was changed there)
-    assert again._mode_values["photo"] == {k: preset(k, "photo") for k in kind_names()}
+    assert again.detector_settings.in_mode("photo") == {k: preset(k, "photo") for k in kind_names()}
     assert (again.width(), again.height()) == (1100, 760)   # make_window resizes; geometry was restored first
     assert settings.value("lang") == "ko"
     assert settings.value("model_path") == str(again.classifier.model_path)

@@ -15,6 +15,7 @@ from kise_desktop.core.detectors.registry import (PRESET_NAMES, DetectorKind, al
                                                   opencv_threads_for, preset, register, same_kind, settings_from_dict,
                                                   settings_to_dict, unregister)
 from kise_desktop.core.detectors import haar, hog, yunet  # noqa: F401,E402  (registers the built-in kinds)
+from kise_desktop.core.detectors.settings_model import MODES, DetectorSettingsModel  # noqa: F401,E402
 from kise_desktop.core.detectors.haar import HaarDetector, HaarSettings  # noqa: F401,E402
 from kise_desktop.core.detectors.hog import HogDetector, HogSettings  # noqa: F401,E402
 from kise_desktop.core.detectors.yunet import YuNetDetector, YuNetSettings  # noqa: F401,E402
