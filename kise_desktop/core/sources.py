@@ -7,7 +7,9 @@ names the file or camera, fit to show a user as it is.
 """
 from __future__ import annotations
 
+import glob
 import io
+import os
 import stat
 import time
 import warnings
@@ -374,6 +376,23 @@ def camera_name(index: int, sysfs: Path = V4L_SYSFS) -> str:
         return (sysfs / f"video{int(index)}" / "name").read_text(encoding="utf-8", errors="replace").strip()
     except (OSError, ValueError):
         return ""
+
+
+def list_cameras(max_index: int = 6) -> list[int]:
+    """Indices of cameras that open, probed with OpenCV (no QtMultimedia needed)."""
+    if os.name == "posix" and Path("/dev").is_dir() and not glob.glob("/dev/video*"):
+        return []                                # Linux with no video device: skip the slow probe
+    found = []
+    for i in range(max_index):
+        if os.name == "posix" and Path("/dev").is_dir() and not Path(f"/dev/video{i}").exists():
+            continue
+        cap = cv2.VideoCapture(i)
+        try:
+            if cap.isOpened():
+                found.append(i)
+        finally:
+            cap.release()
+    return found
 
 
 def open_source(spec: str | int | Path, skip_bad: bool = True, loop: bool = False) -> FrameSource:

@@ -15,7 +15,7 @@ from kise_desktop.core.labels import LIVE_LABELS  # noqa: F401
 from kise_desktop.core.report import ReportCollector, ReportError, settings_text, write_report  # noqa: F401
 from kise_desktop.core.render import draw_results, label_text, place_labels  # noqa: F401
 from kise_desktop.core.sources import (IMAGE_SUFFIXES, Frame, ImageError, SourceError, camera_name,  # noqa: F401
-                                      list_images, load_image, open_source)
+                                      list_cameras, list_images, load_image, open_source)
 from kise_desktop.core.types import FaceResult, FrameResult  # noqa: F401
 
 

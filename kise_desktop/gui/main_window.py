@@ -6,15 +6,11 @@ and pulls the newest `Packet` when `packet_ready` fires.
 """
 from __future__ import annotations
 
-import glob
-import os
-import threading
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget)
@@ -22,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QMai
 from kise_desktop.paths import BUNDLED_MODEL
 
 from . import core_api as core
+from .camera_probe import CameraProbe
 from .controls import DetectorControls
 from .frame_health import FrameHealth
 from .history_panel import HistoryPanel
@@ -54,52 +51,6 @@ def compare_kinds(compare: bool | str | list[str] | tuple[str, ...] | None) -> l
         return []
     names = [compare] if isinstance(compare, str) else list(compare)
     return [k for k in names if k in core.kind_names()]
-
-
-# --------------------------------------------------------------------------- helpers
-def list_cameras(max_index: int = 6) -> list[int]:
-    """Indices of cameras that open, probed with OpenCV (no QtMultimedia needed)."""
-    if os.name == "posix" and Path("/dev").is_dir() and not glob.glob("/dev/video*"):
-        return []                                # Linux with no video device: skip the slow probe
-    found = []
-    for i in range(max_index):
-        if os.name == "posix" and Path("/dev").is_dir() and not Path(f"/dev/video{i}").exists():
-            continue
-        cap = cv2.VideoCapture(i)
-        try:
-            if cap.isOpened():
-                found.append(i)
-        finally:
-            cap.release()
-    return found
-
-
-class _CameraProbe(QObject):
-    """Runs `list_cameras` on a plain thread and reports back on the GUI thread."""
-    found = Signal(list)
-
-    def __init__(self, lister: Callable[[], list[int]], parent: QObject) -> None:
-        super().__init__(parent)
-        self._lister = lister
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> bool:
-        if self._thread is not None and self._thread.is_alive():
-            return False
-        self._thread = threading.Thread(target=self._run, name="kise-camera-probe", daemon=True)
-        self._thread.start()
-        return True
-
-    def _run(self) -> None:
-        try:
-            cams = list(self._lister())
-        except Exception:
-            cams = []
-        self.found.emit(cams)
-
-    def join(self, timeout: float = 3.0) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 # --------------------------------------------------------------------------- window
@@ -162,7 +113,7 @@ class MainWindow(QMainWindow):
         self._load_settings(detector, compare)
         self.retranslate()
 
-        self.probe = _CameraProbe(camera_lister or list_cameras, self)
+        self.probe = CameraProbe(camera_lister or core.list_cameras, self)
         self.probe.found.connect(self._on_cameras_found)
 
         self.perf_timer = QTimer(self)
