@@ -89,8 +89,13 @@ def process_photo(pipeline: Any, job: PhotoJob, lang: str, kind: str = "") -> Ph
     except SourceError as exc:
         return PhotoOutcome(job.index, None, None, error=str(exc))
     pipeline.reset_tracks()  # photos are unrelated: no smoothing or ids across them
-    result = pipeline.analyze(loaded.image_bgr)
-    annotated = draw_results(loaded.image_bgr, result, lang=lang)
+    try:
+        result = pipeline.analyze(loaded.image_bgr)
+        annotated = draw_results(loaded.image_bgr, result, lang=lang)
+    except Exception as exc:  # noqa: BLE001  one photo the detectors choke on must not end the batch
+        height, width = loaded.image_bgr.shape[:2]
+        return PhotoOutcome(job.index, None, None,
+                            error=f"{job.path}: could not be analysed ({width}x{height}): {type(exc).__name__}: {exc}")
     suffix = output_suffix(job.path)
     ok, encoded = cv2.imencode(suffix, annotated)
     if not ok:

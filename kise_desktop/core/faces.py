@@ -96,8 +96,9 @@ class FaceCropper:
             x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
             x1, y1 = min(gray.shape[1], int(math.ceil(cx + half))), min(gray.shape[0], int(math.ceil(cy + half)))
             if x1 - x0 >= 2 and y1 - y0 >= 2:
-                pre = 2.0 * zoom          # shrink to twice the final resolution
-                small = cv2.resize(gray[y0:y1, x0:x1], None, fx=pre, fy=pre, interpolation=cv2.INTER_AREA)
+                pre = 2.0 * zoom          # shrink to twice the final resolution (at least a pixel a side)
+                size = (max(1, round((x1 - x0) * pre)), max(1, round((y1 - y0) * pre)))
+                small = cv2.resize(gray[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
                 sx, sy = small.shape[1] / (x1 - x0), small.shape[0] / (y1 - y0)
                 # Frame -> small: p_small = (p - origin) * s; fold the inverse into the matrix.
                 m[0, 2] += cos * x0 + sin * y0

@@ -314,3 +314,61 @@ def test_a_10000x1_jpeg_is_processed(run_kise, model_args, tmp_path):
     assert code == 0, err
     image = json.loads((tmp_path / "o" / "results.json").read_text())["images"][0]
     assert image["original_size"] == [10000, 1] and image["faces"] == [] and image["width"] == 4096
+
+
+@pytest.mark.parametrize("size", [(4000, 10), (3000, 20), (5000, 2)])
+def test_a_real_photo_squashed_flat_is_processed_by_the_default_detector(run_kise, model_args, dlib_faces_dir,
+                                                                          tmp_path, size):
+    """YuNet gave infinite boxes on such frames, and the whole batch died with a traceback."""
+    import cv2
+
+    flat = tmp_path / "flat.png"
+    cv2.imwrite(str(flat), cv2.resize(cv2.imread(str(dlib_faces_dir / "2008_001322.jpg")), size,
+                                      interpolation=cv2.INTER_AREA))
+    code, _, err = run_kise("annotate", flat, "-o", tmp_path / "o", "--lang", "en", *model_args)
+    assert code == 0 and "Traceback" not in err, err
+    image = json.loads((tmp_path / "o" / "results.json").read_text())["images"][0]
+    assert image["original_size"] == list(size)
+
+
+class _FailsOnSmallFrames:
+    """A detector with a bug: it raises on frames under 100 px high (as YuNet once did on flat ones)."""
+
+    kind = "buggy"
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+
+    def detect(self, frame):
+        if frame.shape[0] < 100:
+            raise RuntimeError("index out of range")
+        return []
+
+
+@pytest.fixture
+def buggy_kind():
+    from kise_desktop.core.detectors import DetectorKind, register, unregister
+    from toy_detector import CentreSettings
+
+    yield register(DetectorKind(name="buggy", display_name={"en": "Buggy"}, settings_class=CentreSettings,
+                                factory=_FailsOnSmallFrames, summary={"en": "raises on small frames"},
+                                presets={"live": CentreSettings(), "photo": CentreSettings()}))
+    unregister("buggy")
+
+
+def test_a_photo_the_detector_fails_on_is_one_error_line_and_the_batch_goes_on(run_kise, model_args, photo_dir,
+                                                                               tmp_path, buggy_kind):
+    import cv2
+    import numpy as np
+
+    small = photo_dir / "small.png"
+    cv2.imwrite(str(small), np.full((40, 60, 3), 128, np.uint8))
+    # --jobs 1: the kind is registered in this process only (pool workers start afresh)
+    code, _, err = run_kise("annotate", photo_dir, "-o", tmp_path / "o", "--detector", "buggy", "--jobs", "1",
+                            "--lang", "en", *model_args)
+    assert code == 0 and "Traceback" not in err, err
+    errors = error_lines(err)
+    assert len(errors) == 1 and str(small) in errors[0] and "could not be analysed" in errors[0]
+    assert "RuntimeError" in errors[0] and "60x40" in errors[0]
+    report = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert len(report["images"]) == len(list(photo_dir.glob("*.jpg"))) and len(report["errors"]) == 1

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from kise_desktop.core.faces import FaceCropper, crop_box
+from kise_desktop.core.types import Detection
 
 
 def test_crop_box_is_a_square_with_margin_centred_on_the_box():
@@ -38,3 +39,15 @@ def test_buffer_is_reused_between_frames_and_grows_for_crowds(group_photo):
     crowd = cropper.crop(gray, [(i * 10, 10, 40, 40) for i in range(10)])
     assert crowd.shape == (10, 48, 48)
     assert len(cropper.crop(gray, [])) == 0
+
+
+def test_an_aligned_crop_of_a_big_box_in_a_two_pixel_high_frame(group_photo):
+    """A real photo squashed to 5000x2: the aligned path shrinks the box's neighbourhood first,
+    which used to ask OpenCV for a 0-pixel-high image."""
+    gray = cv2.resize(cv2.cvtColor(group_photo, cv2.COLOR_BGR2GRAY), (5000, 2), interpolation=cv2.INTER_AREA)
+    eyes_level = np.array([[100, 1], [300, 1], [200, 1], [150, 1], [250, 1]], np.float32)
+    cropper = FaceCropper((48, 48), margin=0.1, align=True)
+    crops = cropper.crop(gray, [Detection(box=(0, 0, 400, 2), score=0.9, landmarks=eyes_level)])
+    assert crops.shape == (1, 48, 48)
+    row_values = set(np.unique(gray[:, :600]))
+    assert set(np.unique(crops)) <= set(range(min(row_values), max(row_values) + 1))   # pixels of that strip

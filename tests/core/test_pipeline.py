@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kise_desktop.core.classifier import EmotionClassifier
-from kise_desktop.core.detectors import HaarDetector, HogDetector
+from kise_desktop.core.detectors import HaarDetector, HogDetector, kind_names, preset
 from kise_desktop.core.pipeline import TIMING_KEYS, Pipeline
 from kise_desktop.core.presets import LIVE_HAAR, LIVE_HOG, PHOTO_HAAR, PHOTO_HOG
 
@@ -82,6 +82,25 @@ def test_reset_tracks_starts_new_ids_and_unsmoothed(classifier, group_photo):
 def test_a_frame_without_faces(classifier):
     result = Pipeline(classifier, LIVE_HAAR).analyze(np.full((480, 640, 3), 90, np.uint8))
     assert result.faces == [] and result.timings_ms["classify"] >= 0
+
+
+# A real photo squashed to shapes no camera gives: YuNet returned infinite boxes for the flat
+# ones (4000x10) and the aligned crop had nothing to shrink on a 5000x2 frame.
+ODD_SHAPES = [(1, 1), (10, 4000), (2, 5000), (20, 3000), (4000, 10), (5000, 2), (3, 3)]
+
+
+@pytest.mark.parametrize("kind", kind_names())
+@pytest.mark.parametrize("mode", ["live", "photo"])
+def test_frames_of_odd_shapes_give_results_not_exceptions(classifier, group_photo, kind, mode):
+    pipeline = Pipeline(classifier, preset(kind, mode))      # one pipeline for all: state carries over too
+    for height, width in ODD_SHAPES:
+        for interpolation in (cv2.INTER_AREA, cv2.INTER_NEAREST):
+            frame = cv2.resize(group_photo, (width, height), interpolation=interpolation)
+            result = pipeline.analyze(frame)
+            for face in result.faces:
+                x, y, w, h = face.box
+                assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
+                assert abs(float(np.sum(face.probabilities)) - 1.0) < 1e-3
 
 
 def test_bad_frames_are_refused(classifier):

@@ -11,6 +11,7 @@ reuses the same gray image.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import field
 from typing import Any, Protocol, runtime_checkable
 
@@ -140,7 +141,9 @@ class Downscaler:
 
 
 def clip_box(x: float, y: float, w: float, h: float, factor: float, frame_w: int, frame_h: int) -> Box | None:
-    """A detection-space box scaled back to frame pixels and clipped; None if nothing is left."""
+    """A detection-space box scaled back to frame pixels and clipped; None if nothing is left (or it is not finite)."""
+    if not all(math.isfinite(v) for v in (x, y, w, h, factor)):
+        return None
     x0 = max(0, int(round(x * factor)))
     y0 = max(0, int(round(y * factor)))
     x1 = min(frame_w, int(round((x + w) * factor)))

@@ -99,6 +99,8 @@ class YuNetDetector:
         frame_h, frame_w = bgr.shape[:2]
         out: list[Detection] = []
         for row in rows:
+            if not np.isfinite(row[:15]).all():     # very flat frames (e.g. 4000x10) give inf boxes
+                continue
             box = clip_box(float(row[0]), float(row[1]), float(row[2]), float(row[3]), factor, frame_w, frame_h)
             if box is None:
                 continue
