@@ -494,3 +494,23 @@ def test_find_faces_rate_starts_at_the_live_default_reaches_the_worker_and_is_re
     win.close()
     again = make_window(lang="en", detector="yunet")
     assert again.controls.detect_rate is None and float(settings.value("detect_rate")) == 0.0
+
+
+def test_defaults_restore_the_modes_presets_and_each_mode_keeps_its_edits(qtbot, make_window, dlib_faces_dir):
+    """The forms show the window's DetectorSettingsModel: edits land in the current mode only."""
+    win = make_window(detector="haar")
+    win.open_source(0)
+    min_size = win.controls.forms["haar"].widgets["min_size"]
+    min_size.setValue(90)
+    assert win.detector_settings.current("haar").min_size == 90
+    win.open_source(str(dlib_faces_dir))
+    qtbot.waitUntil(lambda: win.last_packet is not None and win.last_packet.kind == "photos", timeout=WAIT)
+    assert min_size.value() == preset("haar", "photo").min_size       # photos: their own settings
+    min_size.setValue(120)
+    win.controls.defaults_btn.click()
+    assert win.controls.all_settings() == {k: preset(k, "photo") for k in kind_names()}
+    assert win.detector_settings.in_mode("live")["haar"].min_size == 90   # live kept its edit
+    win.open_source(0)
+    assert min_size.value() == 90 and win.controls.settings("haar") == win.detector_settings.current("haar")
+    qtbot.waitUntil(lambda: win.last_packet.kind == "camera" and win.last_packet.panels[0].detector == "haar",
+                    timeout=WAIT)
