@@ -525,6 +525,8 @@ class MainWindow(QMainWindow):
         self.last_state = state
         code = state.code
         name = state.name
+        # in every other state the worker has closed the source already: nothing to stop
+        self.source_box.stop_btn.setEnabled(code in (STATE_OPENING, STATE_RUNNING))
         if code == STATE_OPENING:
             self._show_message(tr("state_opening", self.lang, name=name), retry=False)
         elif code == STATE_RUNNING:

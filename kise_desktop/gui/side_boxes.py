@@ -30,6 +30,7 @@ class SourceBox(QGroupBox):
         self.refresh_btn = QPushButton()
         self.start_camera_btn = QPushButton()
         self.stop_btn = QPushButton()
+        self.stop_btn.setEnabled(False)     # until a source opens
         self.open_video_btn = QPushButton()
         self.open_photos_btn = QPushButton()
         self.open_folder_btn = QPushButton()

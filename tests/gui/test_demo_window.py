@@ -235,10 +235,13 @@ def test_mirror_averaging_can_be_chosen_and_the_choice_is_kept(qtbot, make_windo
 # --------------------------------------------------------------------------- stop, warnings, report
 def test_after_stop_start_and_open_are_offered_and_timings_are_cleared(qtbot, make_window):
     win = make_window(lang="en")
+    assert not win.source_box.stop_btn.isEnabled()                # nothing open yet
     win.open_source(0)
     qtbot.waitUntil(lambda: win.last_packet is not None and win.stage_label.text().strip() != "", timeout=WAIT)
+    assert win.source_box.stop_btn.isEnabled()
     win.source_box.stop_btn.click()
     qtbot.waitUntil(lambda: win.stack.currentIndex() == 1, timeout=WAIT)
+    assert not win.source_box.stop_btn.isEnabled()                # stopped: nothing left to stop
     qtbot.wait(700)                                   # past a status-bar refresh
     assert win.message_page.retry_btn.isVisible() and win.message_page.retry_btn.text() == win.source_box.start_camera_btn.text()
     assert win.message_page.open_btn.isVisible()

@@ -221,9 +221,11 @@ def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_p
     qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "ended", timeout=WAIT)
     assert win.last_packet is not None and win.last_packet.kind == "video"
     assert win.message_page.retry_btn.text() == tr("btn_replay", "en")
+    assert not win.source_box.stop_btn.isEnabled()          # the video has closed itself
     seen = win.packets_shown
     win.message_page.retry_btn.click()
     qtbot.waitUntil(lambda: win.packets_shown > seen, timeout=WAIT)
+    assert win.source_box.stop_btn.isEnabled()
 
 
 def test_switching_language_changes_labels(qtbot, make_window):
