@@ -325,7 +325,7 @@ def bench_videos(classifier: EmotionClassifier, videos: list[Path], configs: dic
                     if max_frames and len(total_ms) >= max_frames:
                         break
             if not total_ms:
-                raise SourceError(f"{path}: no frames could be read")
+                raise SourceError.because(path, "no_frames")
             rows.append(VideoRow(
                 clip=path.name, config=name, settings=describe(settings), frames=len(total_ms), frame_size=size,
                 fps=fps, face_share=with_face / len(total_ms),

@@ -34,8 +34,47 @@ MAX_IMAGE_PIXELS = 300_000_000
 Image.MAX_IMAGE_PIXELS = None
 
 
+# Why a camera, video or photo cannot be read, by reason key: the English words (the CLI's).
+# The GUI translates the same keys (gui/i18n.py, "reason_<key>"), so each reason is one entry
+# per language and a message can name its file in any language.
+REASONS: dict[str, str] = {
+    "no_such_file": "no such file",
+    "no_such_path": "no such file or folder",
+    "cannot_read": "cannot read ({error})",
+    "is_folder": "is a folder, not a file",
+    "folder_not_image": "is a folder, not an image",
+    "special_file": "is {kind}, not a regular file; KISE reads only regular files",
+    "empty": "empty file",
+    "too_many_pixels": ("{width}x{height} is {pixels:,} pixels, over KISE's limit of {limit:,} pixels; "
+                        "downscale it first"),
+    "not_image": "not an image file (or a format KISE cannot read)",
+    "too_large": "too large to decode",
+    "out_of_memory": "too large to decode in the memory available",
+    "damaged": "damaged or truncated image ({error})",
+    "no_images": "no images in this folder",
+    "not_video": "cannot open as a video (missing codec or not a video)",
+    "no_frames": "no frames could be read",
+    "unreadable": "neither an image nor a video KISE can read",
+    "camera_missing": "not found or cannot be opened",
+    "camera_stopped": "stopped delivering frames (unplugged or in use?)",
+}
+SPECIAL_FILE_KINDS = ("a FIFO (named pipe)", "a socket", "a device", "a special file")
+
+
 class SourceError(Exception):
-    """A camera, video or photo cannot be read; the message names it."""
+    """A camera, video or photo cannot be read; the message names it.
+
+    Raised with `because(subject, reason, **values)`, it also carries the file or camera
+    (`subject`), the reason key in REASONS and the values its words need, for a translation.
+    """
+
+    def __init__(self, message: str, reason: str = "", subject: str = "", values: dict | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.subject, self.values = reason, subject, dict(values or {})
+
+    @classmethod
+    def because(cls, subject: object, reason: str, **values: object) -> "SourceError":
+        return cls(f"{subject}: {REASONS[reason].format(**values)}", reason, str(subject), values)
 
 
 class ImageError(SourceError):
@@ -80,21 +119,22 @@ def _to_uint8_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
-def regular_file_problem(path: Path) -> str | None:
-    """Why `path` is not a regular file KISE may read (a FIFO would block forever), or None."""
+def regular_file_problem(path: Path) -> tuple[str, dict] | None:
+    """Why `path` is not a regular file KISE may read (a FIFO would block forever): (reason, values), or None."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return "no such file"
+        return "no_such_file", {}
     except OSError as exc:
-        return f"cannot read ({exc.strerror})"
+        return "cannot_read", {"error": exc.strerror}
     if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
+        return "is_folder", {}
     if stat.S_ISREG(mode):
         return None
-    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
-    return f"is {kind}, not a regular file; KISE reads only regular files"
+    fifo, socket, device, other = SPECIAL_FILE_KINDS
+    kind = (fifo if stat.S_ISFIFO(mode) else socket if stat.S_ISSOCK(mode)
+            else device if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else other)
+    return "special_file", {"kind": kind}
 
 
 def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: bytes | None = None,
@@ -109,18 +149,18 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: byte
     max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if data is None:
         problem = regular_file_problem(path)
-        if problem == "is a folder, not a file":
-            raise ImageError(f"{path}: is a folder, not an image")
+        if problem and problem[0] == "is_folder":
+            raise ImageError.because(path, "folder_not_image")
         if problem:
-            raise ImageError(f"{path}: {problem}")
+            raise ImageError.because(path, problem[0], **problem[1])
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise ImageError(f"{path}: cannot read ({exc.strerror})") from None
+            raise ImageError.because(path, "cannot_read", error=exc.strerror) from None
     else:
         size = len(data)
     if size == 0:
-        raise ImageError(f"{path}: empty file")
+        raise ImageError.because(path, "empty")
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
@@ -128,8 +168,8 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: byte
             with Image.open(io.BytesIO(data) if data is not None else path) as img:
                 width, height = img.size          # from the header: nothing is decoded yet
                 if width * height > max_pixels:
-                    raise ImageError(f"{path}: {width}x{height} is {width * height:,} pixels, over KISE's limit "
-                                     f"of {max_pixels:,} pixels; downscale it first")
+                    raise ImageError.because(path, "too_many_pixels", width=width, height=height,
+                                             pixels=width * height, limit=max_pixels)
                 long_side = max(width, height)
                 if long_side > max_side and img.format == "JPEG":
                     # Let the JPEG decoder downscale by 1/2..1/8 while decoding: a fraction of the memory.
@@ -150,16 +190,16 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: byte
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file (or a format KISE cannot read)") from None
+        raise ImageError.because(path, "not_image") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: too large to decode") from None
+        raise ImageError.because(path, "too_large") from None
     except MemoryError:
-        raise ImageError(f"{path}: too large to decode in the memory available") from None
+        raise ImageError.because(path, "out_of_memory") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure on a user's file is that file's fault
         # Pillow says "image file is truncated" / "broken data stream" for damaged files, and raises
         # struct/index errors for mangled headers or EXIF blocks.
         reason = str(exc).split("\n")[0] or type(exc).__name__
-        raise ImageError(f"{path}: damaged or truncated image ({reason})") from None
+        raise ImageError.because(path, "damaged", error=reason) from None
 
     # Width/height after EXIF rotation, in the file's own resolution (draft may have shrunk it).
     rotated = upright.size != decoded.size and upright.size == (decoded.size[1], decoded.size[0])
@@ -235,7 +275,7 @@ class FolderSource(FrameSource):
         self.folder = folder
         self.paths = list_images(folder)
         if not self.paths:
-            raise SourceError(f"{folder}: no images in this folder")
+            raise SourceError.because(folder, "no_images")
         self.skip_bad = skip_bad
         self.errors: list[ImageError] = []
         self._index = 0
@@ -296,11 +336,11 @@ class VideoSource(_CaptureSource):
     def __init__(self, path: Path, loop: bool = False) -> None:
         problem = regular_file_problem(path)
         if problem:                 # OpenCV would wait forever on a FIFO
-            raise SourceError(f"{path}: {problem}")
+            raise SourceError.because(path, problem[0], **problem[1])
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"{path}: cannot open as a video (missing codec or not a video)")
+            raise SourceError.because(path, "not_video")
         super().__init__(capture, path.name)
         self.path = path
         self.loop = loop
@@ -346,7 +386,7 @@ class CameraSource(_CaptureSource):
         capture = cv2.VideoCapture(index)
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"camera {index}: not found or cannot be opened")
+            raise SourceError.because(f"camera {index}", "camera_missing")
         if width and height:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -358,7 +398,7 @@ class CameraSource(_CaptureSource):
         ok, image = self._capture.read()
         if not ok or image is None:
             # A camera has no end: no frame means it was unplugged or taken by another app.
-            raise SourceError(f"camera {self.index}: stopped delivering frames (unplugged or in use?)")
+            raise SourceError.because(f"camera {self.index}", "camera_stopped")
         self._index += 1
         return Frame(image, time.monotonic() - self._start, self.label)
 
@@ -403,12 +443,12 @@ def open_source(spec: str | int | Path, skip_bad: bool = True, loop: bool = Fals
         return CameraSource(int(spec))
     path = Path(spec)
     if not path.exists():
-        raise SourceError(f"{path}: no such file or folder")
+        raise SourceError.because(path, "no_such_path")
     if path.is_dir():
         return FolderSource(path, skip_bad=skip_bad)
     problem = regular_file_problem(path)
     if problem:
-        raise SourceError(f"{path}: {problem}")
+        raise SourceError.because(path, problem[0], **problem[1])
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return VideoSource(path, loop=loop)
@@ -422,4 +462,4 @@ def open_source(spec: str | int | Path, skip_bad: bool = True, loop: bool = Fals
     try:
         return VideoSource(path, loop=loop)
     except SourceError:
-        raise SourceError(f"{path}: neither an image nor a video KISE can read") from None
+        raise SourceError.because(path, "unreadable") from None

@@ -3,6 +3,8 @@
 Emotion names are not here: they come from `kise_desktop.emotions` (the one
 place for them). Look strings up with `tr(key, lang)`; a missing Korean entry
 falls back to English, a missing key raises KeyError (caught by the tests).
+Why a file or camera cannot be read comes from the core as a reason key
+(`core.sources.REASONS`, in English); `error_text` gives it in Korean.
 
 Numbers are written the same way in both languages, with a decimal point and
 no group separator ("1.20", "86.6%"): `number_locale()` is the Qt locale for
@@ -213,6 +215,48 @@ _STRINGS: dict[str, dict[str, str]] = {
                    "ko": "마지막 기록의 HTML 요약 (먼저 CSV 기록...으로 기록하세요)"},
     "filter_html": {"en": "HTML report (*.html)", "ko": "HTML 보고서 (*.html)"},
 }
+
+# Why a source cannot be read (the keys of kise_desktop.core.sources.REASONS) in Korean; the
+# English words are the core's own. The same placeholders as the core's text (a test checks).
+_REASONS_KO: dict[str, str] = {
+    "no_such_file": "파일이 없습니다",
+    "no_such_path": "파일이나 폴더가 없습니다",
+    "cannot_read": "읽을 수 없습니다 ({error})",
+    "is_folder": "파일이 아니라 폴더입니다",
+    "folder_not_image": "이미지가 아니라 폴더입니다",
+    "special_file": "일반 파일이 아니라 {kind}입니다. KISE는 일반 파일만 읽습니다",
+    "empty": "빈 파일입니다",
+    "too_many_pixels": "{width}x{height}, {pixels:,} 픽셀로 KISE의 한도({limit:,} 픽셀)를 넘습니다. 먼저 크기를 줄이세요",
+    "not_image": "이미지 파일이 아니거나 KISE가 읽을 수 없는 형식입니다",
+    "too_large": "너무 커서 디코딩할 수 없습니다",
+    "out_of_memory": "메모리가 부족해 디코딩할 수 없습니다",
+    "damaged": "손상되었거나 잘린 이미지입니다 ({error})",
+    "no_images": "이 폴더에 이미지가 없습니다",
+    "not_video": "동영상으로 열 수 없습니다 (코덱이 없거나 동영상이 아닙니다)",
+    "no_frames": "읽을 수 있는 프레임이 없습니다",
+    "unreadable": "KISE가 읽을 수 있는 이미지나 동영상이 아닙니다",
+    "camera_missing": "찾을 수 없거나 열 수 없습니다",
+    "camera_stopped": "영상을 더 이상 보내지 않습니다 (연결이 끊겼거나 다른 프로그램이 사용 중?)",
+}
+_SPECIAL_FILE_KINDS_KO = {"a FIFO (named pipe)": "FIFO(이름 있는 파이프)", "a socket": "소켓", "a device": "장치",
+                          "a special file": "특수 파일"}
+
+
+def error_text(error: str, problem: Any, lang: str) -> str:
+    """A source's error in `lang`: `problem` (a core SourceError) in this language's words, else `error` as is."""
+    reason = getattr(problem, "reason", "")
+    if lang == "en" or reason not in _REASONS_KO:
+        return error
+    values = {k: _SPECIAL_FILE_KINDS_KO.get(v, v) if isinstance(v, str) else v for k, v in problem.values.items()}
+    subject = problem.subject
+    if subject.startswith("camera ") and subject[7:].isdigit():
+        subject = tr("camera_n", lang, n=subject[7:])
+    return f"{subject}: {_REASONS_KO[reason].format(**values)}"
+
+
+def reason_keys(lang: str) -> set[str]:
+    """The source-error reasons translated into `lang` (for tests)."""
+    return set(_REASONS_KO) if lang == "ko" else set()
 
 
 def tr(key: str, lang: str = "ko", **fmt: object) -> str:

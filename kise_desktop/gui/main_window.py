@@ -23,7 +23,7 @@ from .controls import DetectorControls
 from .frame_health import FrameHealth
 from .history_panel import HistoryPanel
 from .history_plot import emotion_indices
-from .i18n import LANGUAGE_NAMES, LANGUAGES, tr, use_decimal_point
+from .i18n import LANGUAGE_NAMES, LANGUAGES, error_text, tr, use_decimal_point
 from .message_page import MessagePage
 from .side_boxes import ModelBox, RecordBox, SourceBox
 from .side_panel import SidePanel
@@ -525,6 +525,7 @@ class MainWindow(QMainWindow):
         self.last_state = state
         code = state.code
         name = state.name
+        error = error_text(state.error, state.problem, self.lang)
         # in every other state the worker has closed the source already: nothing to stop
         self.source_box.stop_btn.setEnabled(code in (STATE_OPENING, STATE_RUNNING))
         if code == STATE_OPENING:
@@ -535,14 +536,14 @@ class MainWindow(QMainWindow):
             self.history.setEnabled(not photo)
         elif code == STATE_OPEN_FAILED:
             if state.detail.get("camera"):
-                text = tr("state_open_failed", self.lang, name=name, error=state.error)
+                text = tr("state_open_failed", self.lang, name=name, error=error)
             else:
-                text = tr("state_bad_file", self.lang, name=state.detail.get("photo", name), error=state.error)
+                text = tr("state_bad_file", self.lang, name=state.detail.get("photo", name), error=error)
             self._retry_action = self._reopen
             self._show_message(text, retry=True)
         elif code == STATE_LOST:
             self._retry_action = self._reopen
-            self._show_message(tr("state_lost", self.lang, error=state.error), retry=True)
+            self._show_message(tr("state_lost", self.lang, error=error), retry=True)
         elif code == STATE_ENDED:
             self._retry_action = self._reopen
             self._show_message(tr("state_ended", self.lang, name=name), retry=True,

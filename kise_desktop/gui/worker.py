@@ -113,8 +113,9 @@ class WorkerState:
     """Emitted on `state_changed`; `code` is one of the STATE_* values."""
     code: str
     name: str = ""
-    error: str = ""
+    error: str = ""                          # the core's words (English)
     detail: dict = field(default_factory=dict)
+    problem: Any = None                      # the SourceError behind `error`, for a translation (i18n.error_text)
 
 
 STATE_OPENING = "opening"
@@ -436,9 +437,10 @@ class AnalysisWorker(QObject):
         self._apply_opencv_threads()
         self.detector_failed.emit(kind, fallback, error)
 
-    def _emit_state(self, code: str, error: str = "", **detail: Any) -> None:
+    def _emit_state(self, code: str, error: str | BaseException = "", **detail: Any) -> None:
         name = self._request.label if self._request is not None else ""
-        self.state_changed.emit(WorkerState(code, name, error, detail))
+        problem = error if isinstance(error, core.SourceError) else None
+        self.state_changed.emit(WorkerState(code, name, str(error), detail, problem))
 
     # ------------------------------------------------------------- sources
     def _open(self, request: SourceRequest) -> None:
@@ -457,7 +459,7 @@ class AnalysisWorker(QObject):
             source = self._source_factory(request.spec)
         except Exception as exc:  # SourceError (missing / busy camera, unreadable file) or worse
             self._request = request
-            self._emit_state(STATE_OPEN_FAILED, f"{exc}", camera=request.is_camera)
+            self._emit_state(STATE_OPEN_FAILED, exc, camera=request.is_camera)
             self._source_kind = ""
             return
         self._source = source
@@ -519,7 +521,7 @@ class AnalysisWorker(QObject):
             return
         except core.SourceError as exc:
             self._close_source()
-            self._emit_state(STATE_LOST if self._request and self._request.is_camera else STATE_ENDED, str(exc))
+            self._emit_state(STATE_LOST if self._request and self._request.is_camera else STATE_ENDED, exc)
             return
         if frame is None:          # camera had nothing new yet
             return
@@ -552,7 +554,7 @@ class AnalysisWorker(QObject):
             else:
                 image, name = self._image_loader(path), Path(path).name
         except Exception as exc:  # ImageError: unreadable / not an image
-            self._emit_state(STATE_OPEN_FAILED, str(exc), photo=path, index=self._photo_index)
+            self._emit_state(STATE_OPEN_FAILED, exc, photo=path, index=self._photo_index)
             return
         grab_ms = (time.perf_counter() - t0) * 1000.0
         for pipe in self._pipelines.values():

@@ -207,6 +207,12 @@ def test_opening_a_bad_file_shows_an_error(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: win.last_state.code == "open_failed"
                     and "broken.jpg" in win.message_page.label.text(), timeout=WAIT)
     assert win.thread.isRunning()
+    # in Korean, the reason is in Korean too (the core's reason key, translated), file name and all
+    english = win.message_page.label.text()
+    assert win.last_state.problem.reason == "damaged" and "damaged or truncated" in english
+    win.set_language("ko")
+    korean = win.message_page.label.text()
+    assert "손상되었거나 잘린 이미지" in korean and "broken.jpg" in korean and "damaged or truncated" not in korean
 
 
 def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_photo):
