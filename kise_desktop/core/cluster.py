@@ -17,7 +17,6 @@ import os
 import socket
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -141,8 +140,8 @@ def run_windowed(task: Any, items: Iterable[tuple[Any, tuple]], on_done: Callabl
     Results come back in completion order through `on_done(key, value)`; a task
     that dies (its worker killed, say) goes to `on_failure(key, error)`. On an
     interruption (Ctrl-C, an error in a callback) the tasks still in flight
-    are cancelled before this returns, so none of them works on after the
-    caller has decided what is done.
+    are waited for (up to `cancel_wait_s`, then cancelled) before this returns,
+    so none of them works on after the caller has decided what is done.
     """
     import ray
 
@@ -170,9 +169,12 @@ def run_windowed(task: Any, items: Iterable[tuple[Any, tuple]], on_done: Callabl
                 on_done(key, value)
             refill()
     except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+        # Let the tasks in flight (one item each) finish first, and cancel only those still running
+        # after `cancel_wait_s`. Cancelling at once raced the tasks' replies: Ray 2.60's driver then
+        # fails a RAY_CHECK ("Tried to complete task that was not pending", the race of
+        # ray-project/ray#54798) and exits with status 1, taking the caller with it (seen once in CI).
         if pending:
-            deadline = time.monotonic() + cancel_wait_s
-            ray.wait(list(pending), num_returns=len(pending), timeout=max(0.0, deadline - time.monotonic()))
+            _, running = ray.wait(list(pending), num_returns=len(pending), timeout=cancel_wait_s)
+            for ref in running:
+                ray.cancel(ref, force=True)
         raise
