@@ -35,7 +35,7 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 # Why a camera, video or photo cannot be read, by reason key: the English words (the CLI's).
-# The GUI translates the same keys (gui/i18n.py, "reason_<key>"), so each reason is one entry
+# The GUI has the same keys in Korean (gui/i18n.py, `error_text`), so each reason is one entry
 # per language and a message can name its file in any language.
 REASONS: dict[str, str] = {
     "no_such_file": "no such file",
@@ -65,7 +65,8 @@ class SourceError(Exception):
     """A camera, video or photo cannot be read; the message names it.
 
     Raised with `because(subject, reason, **values)`, it also carries the file or camera
-    (`subject`), the reason key in REASONS and the values its words need, for a translation.
+    (`subject`), the reason key in REASONS and the values its words need, for a translation
+    (a camera's errors carry its index as `camera`).
     """
 
     def __init__(self, message: str, reason: str = "", subject: str = "", values: dict | None = None) -> None:
@@ -119,22 +120,22 @@ def _to_uint8_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"))
 
 
-def regular_file_problem(path: Path) -> tuple[str, dict] | None:
-    """Why `path` is not a regular file KISE may read (a FIFO would block forever): (reason, values), or None."""
+def regular_file_problem(path: Path, error: type[SourceError] = SourceError) -> SourceError | None:
+    """Why `path` is not a regular file KISE may read (a FIFO would block forever), as an `error`; or None."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return "no_such_file", {}
+        return error.because(path, "no_such_file")
     except OSError as exc:
-        return "cannot_read", {"error": exc.strerror}
+        return error.because(path, "cannot_read", error=exc.strerror)
     if stat.S_ISDIR(mode):
-        return "is_folder", {}
+        return error.because(path, "is_folder")
     if stat.S_ISREG(mode):
         return None
     fifo, socket, device, other = SPECIAL_FILE_KINDS
     kind = (fifo if stat.S_ISFIFO(mode) else socket if stat.S_ISSOCK(mode)
             else device if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else other)
-    return "special_file", {"kind": kind}
+    return error.because(path, "special_file", kind=kind)
 
 
 def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: bytes | None = None,
@@ -148,11 +149,11 @@ def load_image_info(path: str | Path, max_side: int = MAX_IMAGE_SIDE, data: byte
     path = Path(path)
     max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if data is None:
-        problem = regular_file_problem(path)
-        if problem and problem[0] == "is_folder":
+        problem = regular_file_problem(path, ImageError)
+        if problem and problem.reason == "is_folder":
             raise ImageError.because(path, "folder_not_image")
         if problem:
-            raise ImageError.because(path, problem[0], **problem[1])
+            raise problem
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -336,7 +337,7 @@ class VideoSource(_CaptureSource):
     def __init__(self, path: Path, loop: bool = False) -> None:
         problem = regular_file_problem(path)
         if problem:                 # OpenCV would wait forever on a FIFO
-            raise SourceError.because(path, problem[0], **problem[1])
+            raise problem
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()
@@ -386,7 +387,7 @@ class CameraSource(_CaptureSource):
         capture = cv2.VideoCapture(index)
         if not capture.isOpened():
             capture.release()
-            raise SourceError.because(f"camera {index}", "camera_missing")
+            raise SourceError.because(f"camera {index}", "camera_missing", camera=index)
         if width and height:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -398,7 +399,7 @@ class CameraSource(_CaptureSource):
         ok, image = self._capture.read()
         if not ok or image is None:
             # A camera has no end: no frame means it was unplugged or taken by another app.
-            raise SourceError.because(f"camera {self.index}", "camera_stopped")
+            raise SourceError.because(f"camera {self.index}", "camera_stopped", camera=self.index)
         self._index += 1
         return Frame(image, time.monotonic() - self._start, self.label)
 
@@ -448,7 +449,7 @@ def open_source(spec: str | int | Path, skip_bad: bool = True, loop: bool = Fals
         return FolderSource(path, skip_bad=skip_bad)
     problem = regular_file_problem(path)
     if problem:
-        raise SourceError.because(path, problem[0], **problem[1])
+        raise problem
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return VideoSource(path, loop=loop)

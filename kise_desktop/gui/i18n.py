@@ -248,15 +248,8 @@ def error_text(error: str, problem: Any, lang: str) -> str:
     if lang == "en" or reason not in _REASONS_KO:
         return error
     values = {k: _SPECIAL_FILE_KINDS_KO.get(v, v) if isinstance(v, str) else v for k, v in problem.values.items()}
-    subject = problem.subject
-    if subject.startswith("camera ") and subject[7:].isdigit():
-        subject = tr("camera_n", lang, n=subject[7:])
+    subject = tr("camera_n", lang, n=values["camera"]) if "camera" in values else problem.subject
     return f"{subject}: {_REASONS_KO[reason].format(**values)}"
-
-
-def reason_keys(lang: str) -> set[str]:
-    """The source-error reasons translated into `lang` (for tests)."""
-    return set(_REASONS_KO) if lang == "ko" else set()
 
 
 def tr(key: str, lang: str = "ko", **fmt: object) -> str:

@@ -43,7 +43,7 @@ class FakeCamera:
             raise SourceError(f"camera {self.index}: closed")
         time.sleep(1.0 / self.fps)
         if self.fail_after is not None and self.delivered >= self.fail_after:
-            raise SourceError.because(f"camera {self.index}", "camera_stopped")
+            raise SourceError.because(f"camera {self.index}", "camera_stopped", camera=self.index)
         image = self.frames[self.delivered % len(self.frames)].copy()
         self.delivered += 1
         return Frame(image, time.monotonic() - self._start, f"camera {self.index}")

@@ -73,18 +73,18 @@ def test_every_source_error_reason_has_korean_words_with_the_same_placeholders()
     import string
 
     from kise_desktop.core.sources import REASONS, SPECIAL_FILE_KINDS, SourceError
-    from kise_desktop.gui.i18n import _REASONS_KO, _SPECIAL_FILE_KINDS_KO, error_text, reason_keys
+    from kise_desktop.gui.i18n import _REASONS_KO, _SPECIAL_FILE_KINDS_KO, error_text
 
     def fields(text):
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
-    assert reason_keys("ko") == set(REASONS) and set(_SPECIAL_FILE_KINDS_KO) == set(SPECIAL_FILE_KINDS)
+    assert set(_REASONS_KO) == set(REASONS) and set(_SPECIAL_FILE_KINDS_KO) == set(SPECIAL_FILE_KINDS)
     for key, english in REASONS.items():
         assert fields(_REASONS_KO[key]) == fields(english), key
     problem = SourceError.because("/tmp/x.mp4", "not_video")
     assert error_text(str(problem), problem, "en") == str(problem)
     assert error_text(str(problem), problem, "ko") == "/tmp/x.mp4: " + _REASONS_KO["not_video"]
-    camera = SourceError.because("camera 1", "camera_missing")
+    camera = SourceError.because("camera 1", "camera_missing", camera=1)
     assert error_text(str(camera), camera, "ko").startswith("카메라 1: ")
     assert error_text("some other failure", None, "ko") == "some other failure"     # not a source error: as is
 
