@@ -62,7 +62,7 @@ def note(message: str) -> None:
 def load_classifier(args: argparse.Namespace) -> EmotionClassifier:
     model = Path(args.model) if args.model else BUNDLED_MODEL
     if not model.is_file() and not args.model:
-        raise ModelError(f"{model}: the bundled model is missing; pass --model FILE")
+        raise ModelError.because(model, "bundled_missing")
     # like the app: the sidecar beside the model, else the repo's copy (the seed's lives in training/anchors)
     sidecar = args.sidecar or find_sidecar(model)
     return EmotionClassifier(model, sidecar, num_threads=args.threads, mirror=args.mirror)
@@ -457,7 +457,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if not classifiers or Path(args.model or "").resolve() != SEED_MODEL.resolve():
             classifiers.setdefault(seed.name, seed)
     if not classifiers:
-        raise ModelError(f"{BUNDLED_MODEL}: model file not found (pass --model)")
+        raise ModelError.because(BUNDLED_MODEL, "bundled_missing")
     if not (args.model or BUNDLED_MODEL.is_file()):
         note(f"{BUNDLED_MODEL} is missing; the seed model runs end to end")
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from kise_desktop.core.errors import ReasonedError
 from kise_desktop.core.restore import Restoration
 from kise_desktop.emotions import NUM_EMOTIONS, emotion_index
 
@@ -50,8 +51,46 @@ def mirror_wanted(mode: str, cpu: dict | None = None) -> bool:
     return mode == "on"
 
 
-class ModelError(Exception):
-    """The model or its sidecar is missing or unusable; the message names the file."""
+# Why a model or its sidecar cannot be used, by reason key: the English words (the CLI's).
+# The GUI has the same keys in Korean (gui/i18n.py), as for sources.REASONS.
+MODEL_REASONS: dict[str, str] = {
+    "model_missing": "model file not found",
+    "bundled_missing": "the bundled model is missing; pass --model FILE",
+    "model_empty": "empty model file",
+    "model_unusable": "not a usable TFLite model ({error})",
+    "model_input_shape": "expected an NHWC image input with 1 or 3 channels, got {shape}",
+    "model_input_type": "unsupported input type {dtype}",
+    "model_no_input_scale": "quantized input without a scale",
+    "sidecar_missing": "model sidecar (JSON) not found",
+    "sidecar_unreadable": "not a readable JSON sidecar ({error})",
+    "sidecar_not_object": "sidecar must be a JSON object",
+    "sidecar_lacks_key": "sidecar lacks the key '{key}'",
+    "sidecar_label_count": "lists {labels} labels but {model} outputs {outputs}",
+    "field_not_text": "field '{field}' must be text, not {value}",
+    "field_not_emotions": "field '{field}' must be a list of emotion names, not {value}",
+    "field_too_few": "field '{field}' needs at least two emotions, has {count}",
+    "field_unknown_emotions": "field '{field}' has unknown emotion(s) {names}",
+    "field_repeated": "field '{field}' names the same emotion more than once ({names})",
+    "field_not_normalization": "field '{field}' must be an object with numeric 'scale' and 'offset'",
+    "field_not_finite": "field '{field}' must be a finite number, not {value}",
+    "field_scale_range": "field '{field}' must be non-zero and at most 1000 in size, not {value}",
+    "field_offset_range": "field '{field}' must be within [-1000, 1000], not {value}",
+    "field_margin": "field '{field}' must be a number in [0, 1] (a fraction of the box), not {value}",
+    "field_one_of": "field '{field}' must be one of {choices}, not {value}",
+    "field_not_input": "field '{field}' must be an object (shape, dtype, color)",
+    "field_not_restore": "field '{field}' must be an object with 'dark_below' and/or 'noise_above'",
+    "field_not_restore_key": "field '{field}' is not a restoration setting (dark_below, noise_above)",
+    "field_grey_level": "field '{field}' must be a grey level in [0, {limit}] or null, not {value}",
+}
+
+
+class ModelError(ReasonedError):
+    """The model or its sidecar is missing or unusable; the message names the file.
+
+    Raised with `because(path, reason, **values)`, a reason key of MODEL_REASONS.
+    """
+
+    REASONS = MODEL_REASONS
 
 
 @contextlib.contextmanager
@@ -79,59 +118,61 @@ def _is_number(value: Any) -> bool:
 
 def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
     """The sidecar if it fits the schema in this module's doc; else ModelError naming the file and the field."""
-    def bad(field: str, why: str) -> ModelError:
-        return ModelError(f"{path}: field '{field}' {why}")
+    def bad(field: str, reason: str, **values: object) -> ModelError:
+        return ModelError.because(path, reason, field=field, **values)
+
+    def shown(value: Any, width: int = 40) -> str:        # a user's value, as JSON, kept short
+        return json.dumps(value)[:width]
 
     if not isinstance(data, dict):
-        raise ModelError(f"{path}: sidecar must be a JSON object")
+        raise ModelError.because(path, "sidecar_not_object")
     for key in ("labels", "normalization"):
         if key not in data:
-            raise ModelError(f"{path}: sidecar lacks the key '{key}'")
+            raise ModelError.because(path, "sidecar_lacks_key", key=key)
     if "name" in data and not isinstance(data["name"], str):
-        raise bad("name", f"must be text, not {json.dumps(data['name'])[:40]}")
+        raise bad("name", "field_not_text", value=shown(data["name"]))
     labels = data["labels"]
     if not isinstance(labels, list) or not all(isinstance(k, str) for k in labels):
-        raise bad("labels", f"must be a list of emotion names, not {json.dumps(labels)[:60]}")
+        raise bad("labels", "field_not_emotions", value=shown(labels, 60))
     if len(labels) < 2:
-        raise bad("labels", f"needs at least two emotions, has {len(labels)}")
+        raise bad("labels", "field_too_few", count=len(labels))
     unknown = [k for k in labels if not _known_emotion(k)]
     if unknown:
-        raise bad("labels", f"has unknown emotion(s) {', '.join(map(repr, unknown))}")
+        raise bad("labels", "field_unknown_emotions", names=", ".join(map(repr, unknown)))
     indices = [emotion_index(k) for k in labels]
     repeated = sorted({k for k, i in zip(labels, indices) if indices.count(i) > 1})
     if repeated:
-        raise bad("labels", f"names the same emotion more than once ({', '.join(map(repr, repeated))})")
+        raise bad("labels", "field_repeated", names=", ".join(map(repr, repeated)))
     norm = data["normalization"]
     if not isinstance(norm, dict):
-        raise bad("normalization", "must be an object with numeric 'scale' and 'offset'")
+        raise bad("normalization", "field_not_normalization")
     for key in ("scale", "offset"):
         if not _is_number(norm.get(key)):
-            raise bad(f"normalization.{key}", f"must be a finite number, not {json.dumps(norm.get(key))[:40]}")
+            raise bad(f"normalization.{key}", "field_not_finite", value=shown(norm.get(key)))
     if not 0 < abs(norm["scale"]) <= 1000:
-        raise bad("normalization.scale", f"must be non-zero and at most 1000 in size, not {norm['scale']}")
+        raise bad("normalization.scale", "field_scale_range", value=norm["scale"])
     if abs(norm["offset"]) > 1000:
-        raise bad("normalization.offset", f"must be within [-1000, 1000], not {norm['offset']}")
+        raise bad("normalization.offset", "field_offset_range", value=norm["offset"])
     if "crop_margin" in data:
         margin = data["crop_margin"]
         if not _is_number(margin) or not 0.0 <= margin <= 1.0:
-            raise bad("crop_margin", f"must be a number in [0, 1] (a fraction of the box), not {json.dumps(margin)[:40]}")
+            raise bad("crop_margin", "field_margin", value=shown(margin))
     if data.get("output", "probabilities") not in ("probabilities", "logits"):
-        raise bad("output", f"must be 'probabilities' or 'logits', not {json.dumps(data['output'])[:40]}")
+        raise bad("output", "field_one_of", choices="probabilities, logits", value=shown(data["output"]))
     if data.get("mirror", "off") not in MIRROR_MODES:
-        raise bad("mirror", f"must be one of {', '.join(MIRROR_MODES)}, not {json.dumps(data['mirror'])[:40]}")
+        raise bad("mirror", "field_one_of", choices=", ".join(MIRROR_MODES), value=shown(data["mirror"]))
     if "input" in data and not isinstance(data["input"], dict):
-        raise bad("input", "must be an object (shape, dtype, color)")
+        raise bad("input", "field_not_input")
     if "restore" in data:
         restore = data["restore"]
         if not isinstance(restore, dict):
-            raise bad("restore", "must be an object with 'dark_below' and/or 'noise_above'")
+            raise bad("restore", "field_not_restore")
         limits = {"dark_below": 255.0, "noise_above": 128.0}
         for key, value in restore.items():
             if key not in limits:
-                raise bad(f"restore.{key}", "is not a restoration setting (dark_below, noise_above)")
+                raise bad(f"restore.{key}", "field_not_restore_key")
             if not (value is None or _is_number(value) and 0.0 <= value <= limits[key]):
-                raise bad(f"restore.{key}", f"must be a grey level in [0, {limits[key]:g}] or null, "
-                                            f"not {json.dumps(value)[:40]}")
+                raise bad(f"restore.{key}", "field_grey_level", limit=f"{limits[key]:g}", value=shown(value))
     return data
 
 
@@ -157,11 +198,11 @@ def find_sidecar(model_path: str | Path) -> Path | None:
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ModelError(f"{path}: model sidecar (JSON) not found")
+        raise ModelError.because(path, "sidecar_missing")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: not a readable JSON sidecar ({exc})") from None
+        raise ModelError.because(path, "sidecar_unreadable", error=exc) from None
     return validate_sidecar(data, path)
 
 
@@ -179,9 +220,9 @@ class EmotionClassifier:
         self.model_path = Path(model_path)
         self.sidecar_path = Path(sidecar_path) if sidecar_path else self.model_path.with_suffix(".json")
         if not self.model_path.is_file():
-            raise ModelError(f"{self.model_path}: model file not found")
+            raise ModelError.because(self.model_path, "model_missing")
         if self.model_path.stat().st_size == 0:
-            raise ModelError(f"{self.model_path}: empty model file")
+            raise ModelError.because(self.model_path, "model_empty")
         self.num_threads = num_threads
 
         from ai_edge_litert.interpreter import Interpreter  # heavy import, only when a model is loaded
@@ -192,7 +233,7 @@ class EmotionClassifier:
                 self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"{self.model_path}: not a usable TFLite model ({first_line})") from None
+            raise ModelError.because(self.model_path, "model_unusable", error=first_line) from None
 
         # The model first, then its sidecar: a broken model is the more useful thing to hear about.
         self.sidecar: dict[str, Any] = _read_sidecar(self.sidecar_path)
@@ -202,30 +243,25 @@ class EmotionClassifier:
         self._output_index = int(out["index"])
         shape = [int(v) for v in inp["shape"]]
         if len(shape) != 4 or shape[3] not in (1, 3):
-            raise ModelError(f"{self.model_path}: expected an NHWC image input with 1 or 3 channels, got {shape}")
+            raise ModelError.because(self.model_path, "model_input_shape", shape=shape)
         self._height, self._width, self._channels = shape[1], shape[2], shape[3]
         self._input_dtype = np.dtype(inp["dtype"])
         if self._input_dtype not in (np.float32, np.int8, np.uint8):
-            raise ModelError(f"{self.model_path}: unsupported input type {self._input_dtype}")
+            raise ModelError.because(self.model_path, "model_input_type", dtype=self._input_dtype)
         self._output_dtype = np.dtype(out["dtype"])
         self._output_quant = tuple(out["quantization"])  # (scale, zero_point); (0, 0) = float
 
         self.labels: tuple[str, ...] = tuple(self.sidecar["labels"])
         n_out = int(out["shape"][-1])
         if n_out != len(self.labels):
-            raise ModelError(f"{self.sidecar_path}: lists {len(self.labels)} labels but "
-                             f"{self.model_path.name} outputs {n_out}")
-        try:
-            self._columns = np.array([emotion_index(k) for k in self.labels], dtype=np.intp)
-        except KeyError as exc:
-            raise ModelError(f"{self.sidecar_path}: unknown emotion label {exc}") from None
+            raise ModelError.because(self.sidecar_path, "sidecar_label_count", labels=len(self.labels),
+                                     model=self.model_path.name, outputs=n_out)
+        # validate_sidecar has checked the labels and the normalization: known emotions, numbers
+        self._columns = np.array([emotion_index(k) for k in self.labels], dtype=np.intp)
         self._logits = self.sidecar.get("output", "probabilities") == "logits"
 
         norm = self.sidecar["normalization"]
-        try:
-            scale, offset = float(norm["scale"]), float(norm["offset"])
-        except (KeyError, TypeError, ValueError):
-            raise ModelError(f"{self.sidecar_path}: 'normalization' needs numeric 'scale' and 'offset'") from None
+        scale, offset = float(norm["scale"]), float(norm["offset"])
         self._lut = self._pixel_lut(scale, offset, tuple(inp["quantization"]))
         self.crop_margin: float = float(self.sidecar.get("crop_margin", 0.0))
         self.restore = Restoration.from_sidecar(self.sidecar.get("restore"))
@@ -279,7 +315,7 @@ class EmotionClassifier:
             return values.astype(np.float32)
         q_scale, q_zero = float(quant[0]), int(quant[1])
         if q_scale == 0.0:
-            raise ModelError(f"{self.model_path}: quantized input without a scale")
+            raise ModelError.because(self.model_path, "model_no_input_scale")
         info = np.iinfo(self._input_dtype)
         return np.clip(np.round(values / q_scale + q_zero), info.min, info.max).astype(self._input_dtype)
 

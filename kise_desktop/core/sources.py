@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from kise_desktop.core.errors import ReasonedError
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 # Photos above this long side are downscaled on loading: detection and drawing on a
@@ -61,7 +63,7 @@ REASONS: dict[str, str] = {
 SPECIAL_FILE_KINDS = ("a FIFO (named pipe)", "a socket", "a device", "a special file")
 
 
-class SourceError(Exception):
+class SourceError(ReasonedError):
     """A camera, video or photo cannot be read; the message names it.
 
     Raised with `because(subject, reason, **values)`, it also carries the file or camera
@@ -69,13 +71,7 @@ class SourceError(Exception):
     (a camera's errors carry its index as `camera`).
     """
 
-    def __init__(self, message: str, reason: str = "", subject: str = "", values: dict | None = None) -> None:
-        super().__init__(message)
-        self.reason, self.subject, self.values = reason, subject, dict(values or {})
-
-    @classmethod
-    def because(cls, subject: object, reason: str, **values: object) -> "SourceError":
-        return cls(f"{subject}: {REASONS[reason].format(**values)}", reason, str(subject), values)
+    REASONS = REASONS
 
 
 class ImageError(SourceError):

@@ -241,15 +241,49 @@ _REASONS_KO: dict[str, str] = {
 _SPECIAL_FILE_KINDS_KO = {"a FIFO (named pipe)": "FIFO(이름 있는 파이프)", "a socket": "소켓", "a device": "장치",
                           "a special file": "특수 파일"}
 
+# Why a model or its sidecar cannot be used (the keys of kise_desktop.core.classifier.MODEL_REASONS).
+_MODEL_REASONS_KO: dict[str, str] = {
+    "model_missing": "모델 파일이 없습니다",
+    "bundled_missing": "기본 모델 파일이 없습니다. --model 파일을 지정하세요",
+    "model_empty": "빈 모델 파일입니다",
+    "model_unusable": "사용할 수 있는 TFLite 모델이 아닙니다 ({error})",
+    "model_input_shape": "입력이 채널 1개나 3개인 NHWC 이미지여야 하는데 {shape}입니다",
+    "model_input_type": "지원하지 않는 입력 형식입니다: {dtype}",
+    "model_no_input_scale": "양자화된 입력에 스케일 값이 없습니다",
+    "sidecar_missing": "모델 설명 파일(JSON)이 없습니다",
+    "sidecar_unreadable": "읽을 수 있는 JSON 설명 파일이 아닙니다 ({error})",
+    "sidecar_not_object": "설명 파일은 JSON 객체여야 합니다",
+    "sidecar_lacks_key": "설명 파일에 '{key}' 키가 없습니다",
+    "sidecar_label_count": "감정 {labels}개를 적었지만 {model}의 출력은 {outputs}개입니다",
+    "field_not_text": "'{field}' 필드는 텍스트여야 합니다 (지금: {value})",
+    "field_not_emotions": "'{field}' 필드는 감정 이름의 목록이어야 합니다 (지금: {value})",
+    "field_too_few": "'{field}' 필드에 감정이 두 개 이상 있어야 합니다 (지금: {count}개)",
+    "field_unknown_emotions": "'{field}' 필드에 알 수 없는 감정이 있습니다: {names}",
+    "field_repeated": "'{field}' 필드에 같은 감정이 여러 번 있습니다 ({names})",
+    "field_not_normalization": "'{field}' 필드는 숫자 'scale'과 'offset'을 가진 객체여야 합니다",
+    "field_not_finite": "'{field}' 필드는 유한한 숫자여야 합니다 (지금: {value})",
+    "field_scale_range": "'{field}' 필드는 0이 아니고 크기가 1000 이하여야 합니다 (지금: {value})",
+    "field_offset_range": "'{field}' 필드는 [-1000, 1000] 안에 있어야 합니다 (지금: {value})",
+    "field_margin": "'{field}' 필드는 [0, 1] 사이의 숫자(상자에 대한 비율)여야 합니다 (지금: {value})",
+    "field_one_of": "'{field}' 필드는 {choices} 중 하나여야 합니다 (지금: {value})",
+    "field_not_input": "'{field}' 필드는 객체(shape, dtype, color)여야 합니다",
+    "field_not_restore": "'{field}' 필드는 'dark_below'나 'noise_above'를 가진 객체여야 합니다",
+    "field_not_restore_key": "'{field}'는 복원 설정이 아닙니다 (dark_below, noise_above)",
+    "field_grey_level": "'{field}' 필드는 [0, {limit}] 범위의 회색 값이나 null이어야 합니다 (지금: {value})",
+}
+# the two tables' keys are distinct (a test checks), so one look-up serves every reasoned error
+_KOREAN_REASONS: dict[str, str] = {**_REASONS_KO, **_MODEL_REASONS_KO}
+
 
 def error_text(error: str, problem: Any, lang: str) -> str:
-    """A source's error in `lang`: `problem` (a core SourceError) in this language's words, else `error` as is."""
+    """An error in `lang`: `problem` (a core SourceError or ModelError) in this language's words,
+    else `error` as is."""
     reason = getattr(problem, "reason", "")
-    if lang == "en" or reason not in _REASONS_KO:
+    if lang == "en" or reason not in _KOREAN_REASONS:
         return error
     values = {k: _SPECIAL_FILE_KINDS_KO.get(v, v) if isinstance(v, str) else v for k, v in problem.values.items()}
     subject = tr("camera_n", lang, n=values["camera"]) if "camera" in values else problem.subject
-    return f"{subject}: {_REASONS_KO[reason].format(**values)}"
+    return f"{subject}: {_KOREAN_REASONS[reason].format(**values)}"
 
 
 def tr(key: str, lang: str = "ko", **fmt: object) -> str:

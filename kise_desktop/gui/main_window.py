@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         if self.lang not in LANGUAGES:
             self.lang = "ko"
         self.classifier: Any = None
-        self.model_error: str = ""
+        self.model_problem: tuple[Path, Exception] | None = None   # the model that failed to load, and why
         # None: the sidecar's mirror mode; "on"/"off": the user's choice, kept across runs
         self.mirror_choice: str | None = {"on": "on", "off": "off"}.get(str(self.settings.value("mirror", "")))
         self.packets_shown = 0
@@ -384,13 +384,13 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # ModelError, or anything a broken file provokes
             if fallback is not None and Path(fallback) != path:
                 return self.load_model(fallback)
-            self.model_error = tr("model_error", self.lang, path=path.name, error=exc)
+            self.model_problem = (path, exc)
             self._update_model_label()
             if self.classifier is None:
                 self.worker.set_classifier(None)
             self.statusBar().showMessage(self.model_error.replace("\n", " "), 10000)
             return False
-        self.model_error = ""
+        self.model_problem = None
         self.classifier = classifier
         self.worker.set_classifier(classifier)
         self.history_panel.set_emotions(emotion_indices(classifier.labels))   # the legend: its emotions only
@@ -408,6 +408,14 @@ class MainWindow(QMainWindow):
         self.model_box.show_mirror_choice(choice)
         if self.classifier is not None:
             self.load_model(self.classifier.model_path, self.classifier.sidecar_path)
+
+    @property
+    def model_error(self) -> str:
+        """Why the last model asked for could not be loaded, in the window's language ("" if it loaded)."""
+        if self.model_problem is None:
+            return ""
+        path, exc = self.model_problem
+        return tr("model_error", self.lang, path=path.name, error=error_text(str(exc), exc, self.lang))
 
     def _update_model_label(self) -> None:
         self.view.notice = tr("no_model_notice", self.lang) if self.classifier is None else ""
@@ -555,7 +563,8 @@ class MainWindow(QMainWindow):
             again = None if self._request is None else tr(
                 "btn_start_camera" if self._request.is_camera else "btn_replay", self.lang)
             self._show_message(tr("state_idle", self.lang), retry=self._request is not None, retry_text=again)
-            self._clear_timings()
+        if code in (STATE_OPEN_FAILED, STATE_LOST, STATE_ENDED, STATE_IDLE):
+            self._clear_timings()       # nothing runs now: at once, not at the next status tick
 
     def _clear_timings(self) -> None:
         """Nothing runs: no old figures in the status bar, no stale warning."""

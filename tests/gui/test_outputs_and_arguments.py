@@ -76,6 +76,11 @@ def test_gui_reports_a_bad_sidecar_field_in_one_line(qtbot, make_window, model_f
     assert f"field '{field}'" in win.model_error and str(bad) in win.model_error
     assert "Traceback" not in win.model_error and "TypeError" not in win.model_error
     assert "\n" not in win.model_error.split(": ", 1)[1]
+    # in Korean, the reason is in Korean too, and the model panel follows the language
+    win.set_language("ko")
+    assert f"'{field}' 필드" in win.model_error and str(bad) in win.model_error and "must be" not in win.model_error
+    assert win.model_error.startswith("모델을 불러올 수 없습니다")
+    assert win.model_error in win.model_box.label.text()
 
 
 def run_app(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

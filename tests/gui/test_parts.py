@@ -69,24 +69,31 @@ def test_every_string_has_both_languages():
     assert len(keys()) > 50
 
 
-def test_every_source_error_reason_has_korean_words_with_the_same_placeholders():
+def test_every_error_reason_has_korean_words_with_the_same_placeholders():
     import string
 
+    from kise_desktop.core.classifier import MODEL_REASONS, ModelError
     from kise_desktop.core.sources import REASONS, SPECIAL_FILE_KINDS, SourceError
-    from kise_desktop.gui.i18n import _REASONS_KO, _SPECIAL_FILE_KINDS_KO, error_text
+    from kise_desktop.gui.i18n import _MODEL_REASONS_KO, _REASONS_KO, _SPECIAL_FILE_KINDS_KO, error_text
 
     def fields(text):
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
     assert set(_REASONS_KO) == set(REASONS) and set(_SPECIAL_FILE_KINDS_KO) == set(SPECIAL_FILE_KINDS)
-    for key, english in REASONS.items():
-        assert fields(_REASONS_KO[key]) == fields(english), key
+    assert set(_MODEL_REASONS_KO) == set(MODEL_REASONS)
+    assert not set(REASONS) & set(MODEL_REASONS)          # one look-up serves both kinds of error
+    for english_table, korean_table in ((REASONS, _REASONS_KO), (MODEL_REASONS, _MODEL_REASONS_KO)):
+        for key, english in english_table.items():
+            assert fields(korean_table[key]) == fields(english), key
     problem = SourceError.because("/tmp/x.mp4", "not_video")
     assert error_text(str(problem), problem, "en") == str(problem)
     assert error_text(str(problem), problem, "ko") == "/tmp/x.mp4: " + _REASONS_KO["not_video"]
     camera = SourceError.because("camera 1", "camera_missing", camera=1)
     assert error_text(str(camera), camera, "ko").startswith("카메라 1: ")
-    assert error_text("some other failure", None, "ko") == "some other failure"     # not a source error: as is
+    field = ModelError.because("/m/x.json", "field_margin", field="crop_margin", value='"wide"')
+    assert str(field) == "/m/x.json: field 'crop_margin' must be a number in [0, 1] (a fraction of the box), not \"wide\""
+    assert error_text(str(field), field, "ko") == "/m/x.json: 'crop_margin' 필드는 [0, 1] 사이의 숫자(상자에 대한 비율)여야 합니다 (지금: \"wide\")"
+    assert error_text("some other failure", None, "ko") == "some other failure"     # not a reasoned error: as is
 
 
 def test_source_requests(dlib_faces_dir, tmp_path):

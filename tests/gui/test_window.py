@@ -228,6 +228,7 @@ def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_p
     assert win.last_packet is not None and win.last_packet.kind == "video"
     assert win.message_page.retry_btn.text() == tr("btn_replay", "en")
     assert not win.source_box.stop_btn.isEnabled()          # the video has closed itself
+    assert win.stage_label.text() == "" and win.perf_label.text() == ""    # no figures of a finished run
     seen = win.packets_shown
     win.message_page.retry_btn.click()
     qtbot.waitUntil(lambda: win.packets_shown > seen, timeout=WAIT)
