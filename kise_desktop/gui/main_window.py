@@ -222,10 +222,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.stage_label)
         self.statusBar().addPermanentWidget(self.perf_label)
         # A message (an error, "saved ...") needs the room more than the stage times do: in a small
-        # window the times pushed it out of sight. They step aside while it shows.
-        self.statusBar().messageChanged.connect(lambda text: self.stage_label.setVisible(not text))
+        # window the times pushed it out of sight. They step aside while it shows, and a message
+        # still too long for the bar (a bad model's path and reason) is whole in its tooltip.
+        self.statusBar().messageChanged.connect(self._on_status_message)
         use_decimal_point(self)       # "1.20", not "1,20", whatever the system's locale
         self.resize(1280, 800)
+
+    def _on_status_message(self, text: str) -> None:
+        self.stage_label.setVisible(not text)
+        self.statusBar().setToolTip(text)
 
     def _build_menus(self) -> None:
         self.act_open_video = QAction(self, triggered=self.open_video_dialog, shortcut=QKeySequence.StandardKey.Open)

@@ -76,6 +76,7 @@ def test_gui_reports_a_bad_sidecar_field_in_one_line(qtbot, make_window, model_f
     assert f"field '{field}'" in win.model_error and str(bad) in win.model_error
     assert "Traceback" not in win.model_error and "TypeError" not in win.model_error
     assert "\n" not in win.model_error.split(": ", 1)[1]
+    assert win.statusBar().toolTip() == win.model_error.replace("\n", " ")   # whole, where the bar clips it
     # in Korean, the reason is in Korean too, and the model panel follows the language
     win.set_language("ko")
     assert f"'{field}' 필드" in win.model_error and str(bad) in win.model_error and "must be" not in win.model_error
