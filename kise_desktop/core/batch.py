@@ -33,6 +33,15 @@ class PipelineConfig:
     model_bytes: bytes | None = None  # for cluster workers that do not share this disk
     sidecar_bytes: bytes | None = None
     mirror: str | None = None         # on/off/auto (classifier.MIRROR_MODES); None = the sidecar's
+    # The kind itself (filled in from the settings): a worker registers it if its process has not
+    # (a kind registered at run time exists only in the process that registered it).
+    detector_definition: Any = None
+
+    def __post_init__(self) -> None:
+        if self.detector_definition is None:
+            from kise_desktop.core.detectors import kind_of
+
+            object.__setattr__(self, "detector_definition", kind_of(self.detector_settings))
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ def build_pipeline(config: PipelineConfig):
     import cv2
 
     from kise_desktop.core.classifier import EmotionClassifier
+    from kise_desktop.core.detectors import ensure_registered
     from kise_desktop.core.pipeline import Pipeline
 
     if config.opencv_threads:
@@ -74,6 +84,7 @@ def build_pipeline(config: PipelineConfig):
             sidecar = str(folder / "sidecar.json")
             Path(sidecar).write_bytes(config.sidecar_bytes)
     classifier = EmotionClassifier(model, sidecar, num_threads=config.classifier_threads, mirror=config.mirror)
+    ensure_registered(config.detector_definition)
     return Pipeline(classifier, config.detector_settings, smoothing=0.0)
 
 

@@ -1,6 +1,8 @@
 """The detector registry: kinds are data, and the CLI follows them (the GUI forms are tested in tests/gui)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,17 @@ def test_opencv_threads_follow_the_running_kinds():
     assert opencv_threads_for(["yunet"]) == 1 and opencv_threads_for(["yunet", "hog"]) == 1
     assert opencv_threads_for(["haar"]) == -1 and opencv_threads_for(["yunet", "haar"]) == -1
     assert opencv_threads_for(["no-such-kind"]) == -1
+
+
+def test_a_kind_registered_at_run_time_works_in_a_pool_of_workers(fourth_kind, dlib_faces_dir, tmp_path, capsys):
+    # The spawned workers import the toy's module (to unpickle its settings) but never ran the
+    # fixture's register(): the pipeline's config carries the kind itself.
+    photos = sorted(dlib_faces_dir.glob("*.jpg"))[:3]
+    out = tmp_path / "out"
+    code = cli.main(["annotate", *map(str, photos), "-o", str(out), "--detector", "centre", "--jobs", "2",
+                     "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert report["detectors"][0]["kind"] == "centre" and report["errors"] == []
+    assert len(report["images"]) == 3 and all(len(image["faces"]) == 1 for image in report["images"])

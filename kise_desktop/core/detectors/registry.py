@@ -58,6 +58,13 @@ def register(kind: DetectorKind) -> DetectorKind:
     return kind
 
 
+def ensure_registered(kind: DetectorKind) -> None:
+    """Register `kind` unless its settings class already is: a spawned worker process imports the
+    built-in kinds, but not one its parent registered at run time (a plugin, a test's toy)."""
+    if _BY_SETTINGS.get(kind.settings_class) is None:
+        register(kind)
+
+
 def unregister(name: str) -> None:
     """Remove a kind (tests that register a fake one clean up with this)."""
     kind = _KINDS.pop(name, None)
