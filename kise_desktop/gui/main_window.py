@@ -530,7 +530,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ---------------------------------------------------------------- worker signals
-    def _show_message(self, text: str, retry: bool, retry_text: str | None = None) -> None:
+    def _show_message(self, text: str, retry: bool, retry_text: str | None = None,
+                      keep_picture: bool = False) -> None:
+        """The message page; `keep_picture`: what the view showed stays behind it, dimmed."""
+        if not keep_picture:
+            self.message_page.set_backdrop(None)
+        elif self.stack.currentIndex() == 0 and self.last_packet is not None:
+            self.message_page.set_backdrop(self.view.grab())
         self.message_page.show_message(text, self.lang, retry, retry_text)
         self.stack.setCurrentIndex(1)
 
@@ -556,18 +562,19 @@ class MainWindow(QMainWindow):
             self._show_message(text, retry=True)
         elif code == STATE_LOST:
             self._retry_action = self._reopen
-            self._show_message(tr("state_lost", self.lang, error=error), retry=True)
+            self._show_message(tr("state_lost", self.lang, error=error), retry=True, keep_picture=True)
         elif code == STATE_ENDED:
             self._retry_action = self._reopen
             self._show_message(tr("state_ended", self.lang, name=name), retry=True,
-                               retry_text=tr("btn_replay", self.lang))
+                               retry_text=tr("btn_replay", self.lang), keep_picture=True)
         elif code == STATE_IDLE:
             self.source_box.photo_box.setVisible(False)
             self._retry_action = self._reopen
             # after Stop: start the same source again (the camera's own words), or open another
             again = None if self._request is None else tr(
                 "btn_start_camera" if self._request.is_camera else "btn_replay", self.lang)
-            self._show_message(tr("state_idle", self.lang), retry=self._request is not None, retry_text=again)
+            self._show_message(tr("state_idle", self.lang), retry=self._request is not None, retry_text=again,
+                               keep_picture=True)
         if code in (STATE_OPEN_FAILED, STATE_LOST, STATE_ENDED, STATE_IDLE):
             self._clear_timings()       # nothing runs now: at once, not at the next status tick
 

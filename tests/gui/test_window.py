@@ -206,7 +206,7 @@ def test_opening_a_bad_file_shows_an_error(qtbot, make_window, tmp_path):
     win.open_source(str(bad_photo))
     qtbot.waitUntil(lambda: win.last_state.code == "open_failed"
                     and "broken.jpg" in win.message_page.label.text(), timeout=WAIT)
-    assert win.thread.isRunning()
+    assert win.thread.isRunning() and win.message_page.backdrop is None   # no stale picture behind an error
     # in Korean, the reason is in Korean too (the core's reason key, translated), file name and all
     english = win.message_page.label.text()
     assert win.last_state.problem.reason == "damaged" and "damaged or truncated" in english
@@ -229,6 +229,11 @@ def test_end_of_video_offers_to_play_again(qtbot, make_window, tmp_path, group_p
     assert win.message_page.retry_btn.text() == tr("btn_replay", "en")
     assert not win.source_box.stop_btn.isEnabled()          # the video has closed itself
     assert win.stage_label.text() == "" and win.perf_label.text() == ""    # no figures of a finished run
+    # the last annotated frame stays behind the message, dimmed so that the white text reads on it
+    assert win.message_page.backdrop is not None
+    page = win.message_page.grab().toImage()
+    row = [page.pixelColor(x, page.height() // 4).lightness() for x in range(0, page.width(), 4)]
+    assert max(row) <= 90 and len(set(row)) > 3, row     # dark, and a picture, not a flat page
     seen = win.packets_shown
     win.message_page.retry_btn.click()
     qtbot.waitUntil(lambda: win.packets_shown > seen, timeout=WAIT)
