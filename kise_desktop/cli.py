@@ -196,7 +196,7 @@ def annotate_into(args: argparse.Namespace, run: AnnotateRun, files: list[Path],
                 batch.run_here(work, config, on_done, pipeline=Pipeline(classifier, settings, smoothing=0.0))
             else:
                 batch.run_pool(work, config, jobs, on_done)
-    except (KeyboardInterrupt, OSError, ClusterError) as exc:
+    except (KeyboardInterrupt, OSError, ClusterError, batch.WorkerFailure) as exc:
         stopped = exc
     finally:
         bar.close()
@@ -219,6 +219,10 @@ def annotate_into(args: argparse.Namespace, run: AnnotateRun, files: list[Path],
         error(f"interrupted after {run.done} of {len(files)} photo(s); {outdir}/results.json holds them; "
               f"rerun the same command to finish")
         return 130
+    if isinstance(stopped, batch.WorkerFailure):
+        error(f"{stopped}; {run.done} of {len(files)} photo(s) done, kept in {outdir}/results.json; "
+              f"{stopped.advice}")
+        return EXIT_FAILED
     if stopped is not None:
         raise stopped
     return EXIT_OK if counts and counts["images"] else EXIT_FAILED

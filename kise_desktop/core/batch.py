@@ -13,11 +13,24 @@ import os
 import signal
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from kise_desktop.core.results import frame_record
+
+
+class WorkerFailure(Exception):
+    """A worker process could not start, or died (killed, out of memory); the message says which,
+    `advice` what to do next. What the workers finished is kept: the driver has written it."""
+
+    def __init__(self, message: str, advice: str) -> None:
+        super().__init__(message, advice)
+        self.message, self.advice = message, advice
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -133,18 +146,26 @@ def run_here(jobs: Iterable[PhotoJob], config: PipelineConfig, on_done: Callable
 
 _worker_pipeline: Any = None
 _worker_config: PipelineConfig | None = None
+_worker_start_error: str = ""
 
 
 def _init_worker(config: PipelineConfig) -> None:
-    global _worker_pipeline, _worker_config
+    global _worker_pipeline, _worker_config, _worker_start_error
     # Ctrl-C goes to the whole process group: the driver handles it, workers just stop when told.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_pipeline = build_pipeline(config)
     _worker_config = config
+    try:
+        _worker_pipeline = build_pipeline(config)
+    except Exception as exc:    # noqa: BLE001  (kept for the first job to report: a raising initializer
+        # prints a traceback from the child and breaks the pool, with the reason lost on the way)
+        _worker_start_error = f"{type(exc).__name__}: {exc}"
 
 
 def _work(job: PhotoJob) -> PhotoOutcome:
     assert _worker_config is not None
+    if _worker_start_error:
+        raise WorkerFailure(f"a worker process could not build its pipeline ({_worker_start_error})",
+                            "--jobs 1 runs in this process instead")
     return process_photo(_worker_pipeline, job, _worker_config.lang, _worker_config.detector_kind)
 
 
@@ -167,7 +188,12 @@ def run_pool(jobs: Iterable[PhotoJob], config: PipelineConfig, workers: int,
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                on_done(future.result())
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise WorkerFailure("a worker process died (killed, or out of memory?)",
+                                        "rerun the same command to finish") from None
+                on_done(outcome)
             for job in queue:
                 pending.add(executor.submit(_work, job))
                 if len(pending) >= window:

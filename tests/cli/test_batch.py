@@ -356,15 +356,16 @@ def buggy_kind():
     unregister("buggy")
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_photo_the_detector_fails_on_is_one_error_line_and_the_batch_goes_on(run_kise, model_args, photo_dir,
-                                                                               tmp_path, buggy_kind):
+                                                                               tmp_path, buggy_kind, jobs):
     import cv2
     import numpy as np
 
     small = photo_dir / "small.png"
     cv2.imwrite(str(small), np.full((40, 60, 3), 128, np.uint8))
-    # --jobs 1: the kind is registered in this process only (pool workers start afresh)
-    code, _, err = run_kise("annotate", photo_dir, "-o", tmp_path / "o", "--detector", "buggy", "--jobs", "1",
+    # with --jobs 2 the pool's workers register the kind this process registered at run time
+    code, _, err = run_kise("annotate", photo_dir, "-o", tmp_path / "o", "--detector", "buggy", "--jobs", jobs,
                             "--lang", "en", *model_args)
     assert code == 0 and "Traceback" not in err, err
     errors = error_lines(err)
@@ -372,3 +373,69 @@ def test_a_photo_the_detector_fails_on_is_one_error_line_and_the_batch_goes_on(r
     assert "RuntimeError" in errors[0] and "60x40" in errors[0]
     report = json.loads((tmp_path / "o" / "results.json").read_text())
     assert len(report["images"]) == len(list(photo_dir.glob("*.jpg"))) and len(report["errors"]) == 1
+
+
+class _CannotStartInAWorker:
+    """Builds in the driver (the CLI checks the settings there) but not in a pool worker."""
+
+    kind = "failing"
+
+    def __init__(self, settings) -> None:
+        import multiprocessing
+
+        if multiprocessing.current_process().name != "MainProcess":
+            raise RuntimeError("no device in a worker")
+        self.settings = settings
+
+    def detect(self, frame):
+        return []
+
+
+class _DiesOnTheWidePhoto:
+    """Kills its own worker process on a photo 300 px wide or more (as the OOM killer would)."""
+
+    kind = "failing"
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+
+    def detect(self, frame):
+        if frame.shape[1] >= 300:
+            os._exit(9)
+        return []
+
+
+@pytest.fixture
+def failing_kind(request):
+    from kise_desktop.core.detectors import DetectorKind, register, unregister
+    from toy_detector import CentreSettings
+
+    yield register(DetectorKind(name="failing", display_name={"en": "Failing"}, settings_class=CentreSettings,
+                                factory=request.param, summary={"en": "fails in a pool worker"},
+                                presets={"live": CentreSettings(), "photo": CentreSettings()}))
+    unregister("failing")
+
+
+@pytest.mark.parametrize("failing_kind", [_CannotStartInAWorker, _DiesOnTheWidePhoto], indirect=True)
+def test_a_worker_that_cannot_start_or_dies_is_one_line_and_keeps_what_was_done(run_kise, model_args, photo_dir,
+                                                                                tmp_path, failing_kind):
+    import cv2
+
+    dies = failing_kind.factory is _DiesOnTheWidePhoto
+    real = cv2.imread(str(photo_dir / PHOTOS[0]))
+    photos = []
+    for width in (200, 220, 320) if dies else (200, 220):    # a real photo at three sizes
+        photos.append(photo_dir / f"{width}px.png")
+        cv2.imwrite(str(photos[-1]), cv2.resize(real, (width, width * real.shape[0] // real.shape[1])))
+    code, _, err = run_kise("annotate", *photos, "-o", tmp_path / "o", "--detector", "failing", "--jobs", "2",
+                            "--lang", "en", *model_args)
+    assert code == 1 and "Traceback" not in err, err
+    errors = error_lines(err)
+    assert len(errors) == 1, err
+    if dies:
+        assert "a worker process died" in errors[0] and "rerun the same command" in errors[0]
+    else:
+        assert "could not build its pipeline (RuntimeError: no device in a worker)" in errors[0]
+        assert "--jobs 1" in errors[0]
+    report = json.loads((tmp_path / "o" / "results.json").read_text())      # valid, with what was done
+    assert f"{len(report['images'])} of {len(photos)} photo(s) done" in errors[0]
