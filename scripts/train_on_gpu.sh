@@ -2,7 +2,8 @@
 # Train several configs at once on a borrowed GPU machine that has JAX but no
 # TensorFlow, then bring each run folder back as one tar for export here.
 #
-# Here, first: bash scripts/pack_for_gpu.sh   (FER+ train/valid into .devdata/, Keras wheels into .whl/)
+# Here, first: bash scripts/pack_for_gpu.sh A.json B.json ...  (FER+ train/valid and each distilling
+#   config's teacher readings into .devdata/, Keras wheels into .whl/)
 # There (repo root, $OUT = files to bring back):
 #   BUDGET_S=470 bash scripts/train_on_gpu.sh training/configs/A.json training/configs/B.json ...
 # Back here: tar -xf A.tar -C runs/ ; python -m training.train --config A.json resumes a run that
@@ -39,6 +40,10 @@ names=()
 for config in "$@"; do
   name=$(basename "$config" .json)
   names+=("$name")
+  # Teacher readings made here (python -m training.teacher_pack): that machine has no TFLite runtime.
+  if [ -f ".devdata/readings/$name.npy" ]; then
+    mkdir -p "/tmp/runs/$name" && cp ".devdata/readings/$name.npy" "/tmp/runs/$name/teacher_readings.npy"
+  fi
   left=$(( budget - ($(date +%s) - t0) ))
   timeout --signal=KILL "$left" $py -m training.train --config "$config" --out "/tmp/runs/$name" --no-export \
     >"/tmp/runs_$name.log" 2>&1 &

@@ -174,14 +174,21 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
     if smoothing:
         targets = targets * (1 - smoothing) + smoothing / NUM_EMOTIONS
     workers = int(config.get("data_workers") or min(4, os.cpu_count() or 1))
-    make_teacher, teacher_weight = teacher_factory(config["distill"])
-    if make_teacher is not None and config["distill"].get("once"):
+    distill = config["distill"]
+    if distill and distill.get("once"):
         # The teacher's reading of each original face, mixed into the targets once: a long run then costs
         # one teacher pass over the training set instead of one per step (a mirrored teacher reads a face
-        # and its flip alike; the other augmentations move a face by a few pixels).
-        readings = teacher_readings(make_teacher, train.images, out_dir)
-        targets = (1.0 - teacher_weight) * targets + teacher_weight * readings
+        # and its flip alike; the other augmentations move a face by a few pixels). Readings already in
+        # the run folder need no teacher, so a machine without a TFLite runtime can train from them.
+        readings = cached_teacher_readings(out_dir, len(train.images))
+        if readings is None:
+            make_teacher, _ = teacher_factory(distill)
+            readings = teacher_readings(make_teacher, train.images, out_dir)
+        weight = distill_weight(distill)
+        targets = (1.0 - weight) * targets + weight * readings
         make_teacher, teacher_weight = None, 0.0
+    else:
+        make_teacher, teacher_weight = teacher_factory(distill)
     return TrainBatches(train.images, targets.astype(np.float32), weights[train.labels],
                         Augmenter(**config["augment"]), config["batch_size"], config["seed"],
                         start_epoch, config["epochs"], workers=workers,
@@ -189,56 +196,81 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
                         clean_pairs=bool(config["clean_pairs"]))
 
 
+def distill_weight(distill: dict) -> float:
+    weight = float(distill.get("weight", 0.5))
+    if not 0.0 < weight <= 1.0:
+        raise DataError(f"distill weight must be in (0, 1], got {weight}")
+    return weight
+
+
 def teacher_factory(distill: dict | None):
     """(factory of a teacher's predict, its weight in the targets), or (None, 0) without distillation.
-    The teacher is any TFLite model with a sidecar, run on the clean view of each face."""
+    The teacher is any TFLite model with a sidecar, run on the clean view of each face; a list of
+    models is an ensemble whose probabilities are averaged."""
     if not distill:
         return None, 0.0
     from kise_desktop.core.classifier import EmotionClassifier, ModelError
 
-    model = Path(distill["teacher"])
-    model = model if model.is_absolute() else REPO_DIR / model
-    sidecar = distill.get("sidecar")
-    sidecar = (Path(sidecar) if Path(sidecar).is_absolute() else REPO_DIR / sidecar) if sidecar else None
-    weight = float(distill.get("weight", 0.5))
-    if not 0.0 < weight <= 1.0:
-        raise DataError(f"distill weight must be in (0, 1], got {weight}")
-    try:
-        EmotionClassifier(model, sidecar)  # fail here, in one line, not in a worker thread
-    except ModelError as exc:
-        raise DataError(f"distillation teacher: {exc}") from None
-    print(f"distilling from {model} (weight {weight})", file=sys.stderr)
-    # Mirrored on every CPU, so the targets do not depend on the machine; a model with the mirror folded
-    # in reads a face and its mirror alike, so for it this only costs time.
-    return (lambda: EmotionClassifier(model, sidecar, num_threads=1, mirror="on").predict), weight
+    def in_repo(path: str | None) -> Path | None:
+        return None if path is None else Path(path) if Path(path).is_absolute() else REPO_DIR / path
+
+    teachers = distill["teacher"] if isinstance(distill["teacher"], list) else [distill["teacher"]]
+    sidecars = distill.get("sidecar")
+    sidecars = sidecars if isinstance(sidecars, list) else [sidecars] * len(teachers)
+    if len(sidecars) != len(teachers):
+        raise DataError(f"distill: {len(teachers)} teacher(s) but {len(sidecars)} sidecar(s)")
+    members = [(in_repo(model), in_repo(sidecar)) for model, sidecar in zip(teachers, sidecars)]
+    weight = distill_weight(distill)
+    for model, sidecar in members:
+        try:
+            EmotionClassifier(model, sidecar)  # fail here, in one line, not in a worker thread
+        except ModelError as exc:
+            raise DataError(f"distillation teacher: {exc}") from None
+    print(f"distilling from {', '.join(str(m) for m, _ in members)} (weight {weight})", file=sys.stderr)
+
+    def make_predict():
+        # Mirrored on every CPU, so the targets do not depend on the machine; a model with the mirror
+        # folded in reads a face and its mirror alike, so for it this only costs time.
+        readers = [EmotionClassifier(model, sidecar, num_threads=1, mirror="on").predict
+                   for model, sidecar in members]
+        if len(readers) == 1:
+            return readers[0]
+        return lambda faces: np.mean([read(faces) for read in readers], axis=0)
+
+    return make_predict, weight
 
 
-def teacher_readings(make_teacher, images: np.ndarray, out_dir: Path | None) -> np.ndarray:
-    """The teacher's probabilities for every training face, kept in the run folder so a resumed run
-    reads them back; a file that does not match these faces is made again."""
-    from tqdm import tqdm
-
-    from kise_desktop.core.results import atomic_write_bytes
-
+def cached_teacher_readings(out_dir: Path | None, count: int) -> np.ndarray | None:
+    """The teacher readings a run folder already holds for these faces, else None."""
     cache = out_dir / "teacher_readings.npy" if out_dir else None
     if cache and cache.is_file():
         try:
             readings = np.load(cache)
-            if readings.shape == (len(images), NUM_EMOTIONS):
-                print(f"teacher readings from {cache}", file=sys.stderr)
-                return readings
         except (OSError, ValueError):
-            pass
+            return None
+        if readings.shape == (count, NUM_EMOTIONS):
+            print(f"teacher readings from {cache}", file=sys.stderr)
+            return readings
+    return None
+
+
+def teacher_readings(make_teacher, images: np.ndarray, out_dir: Path | None) -> np.ndarray:
+    """The teacher's probabilities for every training face, kept in the run folder so a resumed run
+    reads them back (see cached_teacher_readings)."""
+    from tqdm import tqdm
+
+    from kise_desktop.core.results import atomic_write_bytes
+
     predict, chunk = make_teacher(), 256
     readings = np.concatenate([predict(images[i:i + chunk])
                                for i in tqdm(range(0, len(images), chunk), desc="teacher", unit="chunk",
                                              mininterval=2.0, file=sys.stderr)]).astype(np.float32)
-    if cache:
+    if out_dir:
         import io
 
         buffer = io.BytesIO()
         np.save(buffer, readings)
-        atomic_write_bytes(cache, buffer.getvalue())
+        atomic_write_bytes(out_dir / "teacher_readings.npy", buffer.getvalue())
     return readings
 
 
