@@ -83,3 +83,34 @@ def test_a_teacher_read_once_is_mixed_into_the_targets_and_kept_for_a_resume(tmp
     train({**config, "epochs": 2}, tmp_path, str(ferplus_root.parent))
     assert (tmp_path / "teacher_readings.npy").stat().st_mtime_ns == before
     assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
+
+
+def test_teacher_pack_reads_an_ensemble_once_and_a_run_trains_from_it_without_the_teacher(
+        tmp_path, ferplus_root, bundled_model):
+    """The GPU route: readings made here (the ensemble averaged, each member mirrored), then a run on a
+    machine where the teacher file cannot be opened."""
+    from kise_desktop.core.classifier import EmotionClassifier
+    from training import teacher_pack
+    from training.train import prepare_data
+
+    v1 = REPO_DIR / "training/anchors/kise_emotion_v1.tflite"
+    config = json.loads((REPO_DIR / "training/configs/kise_v3_ensemble.json").read_text())
+    config.update({"epochs": 1, "limit_train": 96, "limit_valid": 64, "batch_size": 32, "export": False,
+                   "data_workers": 1})
+    config["distill"] = {**config["distill"], "teacher": [str(bundled_model), str(v1)]}
+    config_path = tmp_path / "kise_v3_ensemble.json"
+    config_path.write_text(json.dumps(config))
+    assert teacher_pack.main([str(tmp_path / "readings"), str(config_path), "--data", str(ferplus_root.parent)]) == 0
+    readings = np.load(tmp_path / "readings/kise_v3_ensemble.npy")
+    faces = prepare_data(load_config(config_path), str(ferplus_root.parent))[0].images
+    members = [EmotionClassifier(bundled_model, mirror="on").predict(faces),
+               EmotionClassifier(v1, REPO_DIR / "training/anchors/kise_emotion_v1.json", mirror="on").predict(faces)]
+    np.testing.assert_allclose(readings, np.mean(members, axis=0), atol=1e-6)
+    assert not np.allclose(members[0], members[1], atol=1e-3)      # two teachers that do disagree
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "teacher_readings.npy").write_bytes((tmp_path / "readings/kise_v3_ensemble.npy").read_bytes())
+    gone = load_config(config_path, {"distill": {**config["distill"], "teacher": str(tmp_path / "no_such.tflite")}})
+    train(gone, run, str(ferplus_root.parent))
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1
