@@ -56,12 +56,13 @@ for name in "${names[@]}"; do
   run=/tmp/runs/$name
   cp "/tmp/runs_$name.log" "$run/train.log" 2>/dev/null
   grep -v "it/s\|batch/s" "$run/train.log" | tail -3 | sed "s/^/$name: /" | tee -a "$out/driver.log"
-  files=(config.json state.json log.csv train.log best.keras)
+  files=(config.json state.json log.csv train.log best.keras teacher_readings.npy)
   if $py -c "import json,sys; s=json.load(open('$run/state.json')); c=json.load(open('$run/config.json')); sys.exit(s['epoch'] < c['epochs'])" 2>/dev/null; then
     log "$name: finished"
   else
-    files=(config.json state.json log.csv train.log checkpoint.keras)
-    # best.keras too where both fit one file brought back (16 MB at most)
+    # the readings too (0.9 MB), so a resumed run here does not need its teacher again
+    files=(config.json state.json log.csv train.log checkpoint.keras teacher_readings.npy)
+    # best.keras too where both fit one file brought back (16 MiB at most)
     [ $(( $(stat -c %s "$run/checkpoint.keras") + $(stat -c %s "$run/best.keras") )) -lt 15000000 ] && files+=(best.keras)
     log "$name: cut short, bringing the checkpoint"
   fi
