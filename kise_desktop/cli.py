@@ -147,12 +147,11 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
             if cluster.connect(args.address, py_modules=[PACKAGE_DIR]):
                 stack.callback(cluster.shutdown)
-        return annotate_into(args, run, files, problems, any_folder, classifier, settings, detector)
+        return annotate_into(args, run, files, problems, any_folder, classifier, settings)
 
 
 def annotate_into(args: argparse.Namespace, run: AnnotateRun, files: list[Path], problems: list[str],
-                  any_folder: bool, classifier: EmotionClassifier, settings: Any,
-                  detector: dict) -> int:
+                  any_folder: bool, classifier: EmotionClassifier, settings: Any) -> int:
     from tqdm import tqdm
 
     from kise_desktop.core import batch
@@ -163,7 +162,7 @@ def annotate_into(args: argparse.Namespace, run: AnnotateRun, files: list[Path],
     jobs = min(args.jobs or batch.default_jobs(), max(1, len(todo)))
     config = batch.PipelineConfig(
         model_path=str(classifier.model_path), sidecar_path=str(classifier.sidecar_path),
-        detector_settings=settings, detector_kind=detector["kind"], lang=args.lang,
+        detector_settings=settings, lang=args.lang,
         classifier_threads=args.threads, opencv_threads=1 if jobs > 1 or args.address else 0,
         mirror="on" if classifier.mirror else "off")   # decided here, so every worker's CPU reads alike
     # A bar for folders and lists, on a terminal only (logs and pipes get the summary).

@@ -39,7 +39,6 @@ class PipelineConfig:
     model_path: str
     sidecar_path: str | None
     detector_settings: Any            # a detector settings dataclass (frozen, picklable)
-    detector_kind: str = ""           # its name in the results ("haar", "hog", ...)
     lang: str = "ko"
     classifier_threads: int = 1
     opencv_threads: int = 0           # 0 = OpenCV's default (all cores); 1 per process in a pool
@@ -55,6 +54,11 @@ class PipelineConfig:
             from kise_desktop.core.detectors import kind_of
 
             object.__setattr__(self, "detector_definition", kind_of(self.detector_settings))
+
+    @property
+    def detector_kind(self) -> str:
+        """The detector's name in the results ("haar", "hog", ...)."""
+        return self.detector_definition.name
 
 
 @dataclass(frozen=True)
