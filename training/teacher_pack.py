@@ -3,7 +3,7 @@
     python -m training.teacher_pack .devdata/readings training/configs/A.json B.json ...
 
 Writes <folder>/<config name>.npy: the same array training.train keeps in a run folder as
-teacher_readings.npy. Configs with the same teachers share one reading pass.
+teacher_readings.npy (train.TEACHER_READINGS). Configs with the same teachers share one reading pass.
 """
 from __future__ import annotations
 
@@ -39,11 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             train, _, _ = prepare_data(config, args.data)
             make_teacher, _ = teacher_factory(distill)
-            scratch = args.out / f".{config['name']}"
-            scratch.mkdir(exist_ok=True)
-            teacher_readings(make_teacher, train.images, scratch)
-            (scratch / "teacher_readings.npy").replace(target)
-            scratch.rmdir()
+            teacher_readings(make_teacher, train.images, target)
             made[key] = target
         print(f"{target}: readings for {config['name']}")
     return 0

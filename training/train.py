@@ -183,7 +183,8 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
         readings = cached_teacher_readings(out_dir, len(train.images))
         if readings is None:
             make_teacher, _ = teacher_factory(distill)
-            readings = teacher_readings(make_teacher, train.images, out_dir)
+            readings = teacher_readings(make_teacher, train.images,
+                                        out_dir / TEACHER_READINGS if out_dir else None)
         weight = distill_weight(distill)
         targets = (1.0 - weight) * targets + weight * readings
         make_teacher, teacher_weight = None, 0.0
@@ -194,6 +195,9 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
                         start_epoch, config["epochs"], workers=workers,
                         make_teacher=make_teacher, teacher_weight=teacher_weight,
                         clean_pairs=bool(config["clean_pairs"]))
+
+
+TEACHER_READINGS = "teacher_readings.npy"   # in a run folder: the teacher's reading of each training face
 
 
 def distill_weight(distill: dict) -> float:
@@ -242,7 +246,7 @@ def teacher_factory(distill: dict | None):
 
 def cached_teacher_readings(out_dir: Path | None, count: int) -> np.ndarray | None:
     """The teacher readings a run folder already holds for these faces, else None."""
-    cache = out_dir / "teacher_readings.npy" if out_dir else None
+    cache = out_dir / TEACHER_READINGS if out_dir else None
     if cache and cache.is_file():
         try:
             readings = np.load(cache)
@@ -254,9 +258,9 @@ def cached_teacher_readings(out_dir: Path | None, count: int) -> np.ndarray | No
     return None
 
 
-def teacher_readings(make_teacher, images: np.ndarray, out_dir: Path | None) -> np.ndarray:
-    """The teacher's probabilities for every training face, kept in the run folder so a resumed run
-    reads them back (see cached_teacher_readings)."""
+def teacher_readings(make_teacher, images: np.ndarray, save_to: Path | None) -> np.ndarray:
+    """The teacher's probabilities for every training face, saved (a run folder's TEACHER_READINGS,
+    which a resumed run reads back: see cached_teacher_readings)."""
     from tqdm import tqdm
 
     from kise_desktop.core.results import atomic_write_bytes
@@ -265,12 +269,12 @@ def teacher_readings(make_teacher, images: np.ndarray, out_dir: Path | None) -> 
     readings = np.concatenate([predict(images[i:i + chunk])
                                for i in tqdm(range(0, len(images), chunk), desc="teacher", unit="chunk",
                                              mininterval=2.0, file=sys.stderr)]).astype(np.float32)
-    if out_dir:
+    if save_to:
         import io
 
         buffer = io.BytesIO()
         np.save(buffer, readings)
-        atomic_write_bytes(out_dir / "teacher_readings.npy", buffer.getvalue())
+        atomic_write_bytes(save_to, buffer.getvalue())
     return readings
 
 
