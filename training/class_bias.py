@@ -21,8 +21,8 @@ from kise_desktop.core.machine import cpu_description
 from kise_desktop.core.results import write_json_document
 from kise_desktop.emotions import EMOTION_KEYS
 from kise_desktop.paths import REPO_DIR
-from training.data.ferplus import DataError, load_split, one_line_errors
-from training.evaluate import classification_metrics, spec_label, split_spec
+from training.data.ferplus import load_split, one_line_errors
+from training.evaluate import classification_metrics, read_8class, spec_label
 
 GRID = np.round(np.arange(-1.0, 3.0001, 0.1), 2)
 
@@ -58,16 +58,6 @@ def fit_bias(probs: np.ndarray, labels: np.ndarray, max_accuracy_drop: float, sw
     return bias
 
 
-def read_all(spec: str, images: np.ndarray) -> np.ndarray:
-    from kise_desktop.core.classifier import EmotionClassifier
-
-    model_path, sidecar, mirror = split_spec(spec)
-    classifier = EmotionClassifier(model_path, sidecar, mirror=mirror)
-    if "contempt" not in classifier.labels:
-        raise DataError(f"{model_path}: an 8-class model is needed (its labels have no contempt)")
-    return np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
-
-
 @one_line_errors(ModelError)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -82,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     faces = {name: (s.images[:args.limit], s.labels[:args.limit]) for name, s in splits.items()}
     results = []
     for spec in args.models:
-        probs = {name: read_all(spec, images) for name, (images, _) in faces.items()}
+        probs = {name: read_8class(spec, images) for name, (images, _) in faces.items()}
         bias = fit_bias(probs["valid"], faces["valid"][1], args.max_accuracy_drop)
         row = {"model": spec_label(spec), "bias": dict(zip(EMOTION_KEYS, bias.round(2).tolist()))}
         for name, (_, labels) in faces.items():

@@ -16,17 +16,7 @@ import numpy as np
 from kise_desktop.core.classifier import ModelError
 from kise_desktop.emotions import EMOTION_KEYS
 from training.data.ferplus import load_split, one_line_errors
-from training.evaluate import classification_metrics, spec_label, split_spec
-
-
-def read_all(spec: str, images: np.ndarray) -> np.ndarray:
-    from kise_desktop.core.classifier import EmotionClassifier
-
-    model_path, sidecar, mirror = split_spec(spec)
-    classifier = EmotionClassifier(model_path, sidecar, num_threads=1, mirror=mirror)
-    if "contempt" not in classifier.labels:
-        raise ModelError(f"{model_path}: a 7-class model; only 8-class models can be averaged here")
-    return np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+from training.evaluate import classification_metrics, read_8class, spec_label
 
 
 @one_line_errors(ModelError)
@@ -39,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     faces = load_split(args.split, "majority", args.data)
     images, labels = faces.images[:args.limit], faces.labels[:args.limit]
-    probs = {spec_label(spec): read_all(spec, images) for spec in args.models}
+    probs = {spec_label(spec): read_8class(spec, images) for spec in args.models}
     print(f"FER+ {args.split} set, majority labels ({len(labels)} images), probabilities averaged")
     print(f"{'models':<70} {'acc-8':>6} {'F1-8':>6} {'min recall':>10}")
     for size in range(1, len(probs) + 1):

@@ -152,6 +152,22 @@ def model_label(model_path: str | Path) -> str:
     return path.stem if path.parent.name in ("models", "anchors", "") else f"{path.parent.name}/{path.stem}"
 
 
+def read_faces(classifier, images: np.ndarray) -> np.ndarray:
+    """The classifier's probabilities for every face, in batches of 256."""
+    return np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+
+
+def read_8class(spec: str, images: np.ndarray) -> np.ndarray:
+    """Probabilities of an 8-class model given as MODEL[:SIDECAR][@mirror] (ModelError for a 7-class one)."""
+    from kise_desktop.core.classifier import EmotionClassifier
+
+    model_path, sidecar, mirror = split_spec(spec)
+    classifier = EmotionClassifier(model_path, sidecar, num_threads=1, mirror=mirror)
+    if "contempt" not in classifier.labels:
+        raise ModelError(f"{model_path}: a 7-class model; an 8-class model is needed (its labels have no contempt)")
+    return read_faces(classifier, images)
+
+
 def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: Path,
                    mirror: str | None = None, threads: int = 1, split: str = "test") -> dict:
     """One model on these faces; `mirror` (auto/on/off) overrides the spec's and the sidecar's mirror mode."""
@@ -159,7 +175,7 @@ def evaluate_model(spec: str, images: np.ndarray, labels: np.ndarray, out_dir: P
 
     model_path, sidecar, spec_mirror = split_spec(spec)
     classifier = EmotionClassifier(model_path, sidecar, num_threads=threads, mirror=mirror or spec_mirror)
-    probs = np.concatenate([classifier.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+    probs = read_faces(classifier, images)
     seven_class = "contempt" not in classifier.labels
     report = {"model": model_path, "label": spec_label(spec), "name": classifier.name, "split": split,
               "classes": 7 if seven_class else 8, "mirror": classifier.mirror, "mirror_mode": classifier.mirror_mode,

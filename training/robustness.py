@@ -30,7 +30,7 @@ from kise_desktop.emotions import to_seed7
 from kise_desktop.paths import REPO_DIR
 from training.corruptions import CORRUPTIONS, LEVELS, SEVERITIES, corrupt
 from training.data.ferplus import DataError, load_split, one_line_errors
-from training.evaluate import latency_ms, restore_ms, spec_label, split_spec
+from training.evaluate import latency_ms, read_faces, restore_ms, spec_label, split_spec
 
 def corrupted_sets(images: np.ndarray, seed: int, names: tuple[str, ...] = CORRUPTIONS,
                    levels: tuple[int, ...] = LEVELS) -> dict[tuple[str, int], np.ndarray]:
@@ -51,7 +51,7 @@ def score_model(spec: str, sets: dict, labels: np.ndarray, threads: int = 1) -> 
                     "classes": 8 if eight_class else 7, "accuracy": {}, "accuracy_7class": {}}
     t0 = time.perf_counter()
     for (name, level), faces in sets.items():
-        probs = np.concatenate([classifier.predict(faces[i:i + 256]) for i in range(0, len(faces), 256)])
+        probs = read_faces(classifier, faces)
         key = name if name == "clean" else f"{name}/{level}"
         acc7 = float((to_seed7(probs).argmax(1) == labels7).mean())
         result["accuracy_7class"][key] = acc7
