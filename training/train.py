@@ -164,6 +164,9 @@ def prepare_data(config: dict, data_root: str | None) -> tuple[Split, Split, np.
 
 
 # ---------------------------------------------------------- augmentation ----
+TEACHER_READINGS = "teacher_readings.npy"   # in a run folder: the teacher's reading of each training face
+
+
 def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_epoch: int,
                        out_dir: Path | None = None) -> TrainBatches:
     """Augmented batches for epochs start_epoch..epochs-1; each epoch's order and each
@@ -195,9 +198,6 @@ def make_train_batches(train: Split, weights: np.ndarray, config: dict, start_ep
                         start_epoch, config["epochs"], workers=workers,
                         make_teacher=make_teacher, teacher_weight=teacher_weight,
                         clean_pairs=bool(config["clean_pairs"]))
-
-
-TEACHER_READINGS = "teacher_readings.npy"   # in a run folder: the teacher's reading of each training face
 
 
 def distill_weight(distill: dict) -> float:
