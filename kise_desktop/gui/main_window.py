@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget)
@@ -28,6 +28,7 @@ from .message_page import MessagePage
 from .side_boxes import ModelBox, RecordBox, SourceBox
 from .side_panel import SidePanel
 from .recorder import CsvRecorder, photo_document, write_image, write_json
+from .saved_settings import SavedSettings
 from .video_view import VideoView
 from .worker import (RateMeter, STATE_ENDED, STATE_IDLE, STATE_LOST, STATE_OPEN_FAILED, STATE_OPENING, STATE_RUNNING,
                      AnalysisWorker, Packet, SourceRequest, request_for)
@@ -66,13 +67,12 @@ class MainWindow(QMainWindow):
                  auto_camera: bool = True) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings("KISE", "kise-desktop")
-        self.lang = lang or str(self.settings.value("lang", "ko"))
-        if self.lang not in LANGUAGES:
-            self.lang = "ko"
+        self.saved = SavedSettings(self.settings)
+        self.lang = lang if lang in LANGUAGES else self.saved.lang(LANGUAGES, "ko")
         self.classifier: Any = None
         self.model_problem: tuple[Path, Exception] | None = None   # the model that failed to load, and why
         # None: the sidecar's mirror mode; "on"/"off": the user's choice, kept across runs
-        self.mirror_choice: str | None = {"on": "on", "off": "off"}.get(str(self.settings.value("mirror", "")))
+        self.mirror_choice: str | None = self.saved.mirror()
         self.packets_shown = 0
         self.last_packet: Packet | None = None
         self.last_state = None
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.detector_error = ""          # the last detector failure shown (empty: none)
         self._detector_box: QMessageBox | None = None
         # Every kind's settings, for live video and for photos: the forms show it, the worker follows it.
-        self.detector_settings = core.DetectorSettingsModel(self._read_detector_settings())
+        self.detector_settings = core.DetectorSettingsModel(self.saved.detector_values(core.MODES, core.kind_names()))
         self.detector_settings.connect(self.worker.set_detector_settings)
         self.detector_settings.connect(self._on_detector_settings_changed)
         for kind, kind_settings in self.detector_settings.all_current().items():
@@ -125,8 +125,8 @@ class MainWindow(QMainWindow):
         if model_path is not None:                 # given: its sidecar, or the one found beside it
             self.load_model(model_path, sidecar_path)
         else:                                      # the last model used, else the bundled one
-            self.load_model(self.settings.value("model_path") or BUNDLED_MODEL,
-                            self.settings.value("sidecar_path") or None, fallback=BUNDLED_MODEL)
+            model, sidecar = self.saved.model()
+            self.load_model(model or BUNDLED_MODEL, sidecar, fallback=BUNDLED_MODEL)
         self._show_message(tr("state_idle", self.lang), retry=False)
         self.refresh_cameras()
         if source is not None:
@@ -270,63 +270,32 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- settings
     def _load_settings(self, detector: str | None, compare: bool | list[str] | None) -> None:
-        s = self.settings
-        geometry = s.value("geometry")
-        if isinstance(geometry, QByteArray):
+        saved, kinds = self.saved, core.kind_names()
+        geometry = saved.geometry()
+        if geometry is not None:
             self.restoreGeometry(geometry)
-        chosen = detector or str(s.value("detector", default_detector()))
-        self.controls.set_detector(chosen if chosen in core.kind_names() else default_detector())
+        self.controls.set_detector(detector if detector in kinds else saved.detector(kinds, default_detector()))
         self.worker.set_detector(self.controls.detector)
-        kinds = compare_kinds(compare)
-        if kinds is None:            # not given: as last time
-            on = str(s.value("compare", "false")).lower() == "true"
-            saved = str(s.value("compare_kinds", "") or "")
-            kinds = [k for k in saved.split(",") if k in core.kind_names()] or list(core.kind_names())
+        chosen = compare_kinds(compare)
+        if chosen is None:            # not given: as last time
+            on, chosen = saved.compare(kinds)
         else:
-            on = len(kinds) >= 2
-            kinds = kinds if on else list(core.kind_names())
-        self.controls.set_compare(on, kinds)
-        try:
-            saved_rate = float(s.value("detect_rate", core.LIVE_DETECT_RATE or 0) or 0)     # 0 = every frame
-        except (TypeError, ValueError):
-            saved_rate = 0.0
-        self.controls.set_detect_rate(saved_rate or None)
+            on = len(chosen) >= 2
+            chosen = chosen if on else list(kinds)
+        self.controls.set_compare(on, chosen)
+        self.controls.set_detect_rate(saved.detect_rate(core.LIVE_DETECT_RATE))
         self.worker.set_detect_rate(self.controls.detect_rate)
-        try:
-            self.history_seconds.set_checked_value(float(s.value("history_seconds", 30)))
-        except (TypeError, ValueError):
-            pass
-
-    def _read_detector_settings(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """What was saved per mode and kind ("live/haar/min_size"); the model fills the rest from presets."""
-        s = self.settings
-        saved: dict[str, dict[str, dict[str, Any]]] = {}
-        for mode in core.MODES:
-            for kind in core.kind_names():
-                s.beginGroup(f"{mode}/{kind}")
-                values = {key: s.value(key) for key in s.childKeys()}
-                s.endGroup()
-                if values:
-                    saved.setdefault(mode, {})[kind] = values
-        return saved
+        self.history_seconds.set_checked_value(saved.history_seconds(30.0))
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("lang", self.lang)
-        s.setValue("detector", self.controls.detector)
-        s.setValue("compare", "true" if self.controls.compare_box.isChecked() else "false")
-        s.setValue("compare_kinds", ",".join(k for k, c in self.controls.compare_checks.items() if c.isChecked()))
-        s.setValue("detect_rate", self.controls.detect_rate or 0)
-        for mode, by_kind in self.detector_settings.to_dict().items():
-            for kind, values in by_kind.items():
-                for key, value in values.items():
-                    s.setValue(f"{mode}/{kind}/{key}", 0 if value is None else value)   # None = full size = 0
-        s.setValue("history_seconds", self.history_seconds.value())
-        if self.classifier is not None:
-            s.setValue("model_path", str(self.classifier.model_path))
-            s.setValue("sidecar_path", str(self.classifier.sidecar_path))
-        s.sync()
+        classifier = self.classifier
+        self.saved.save(
+            geometry=self.saveGeometry(), lang=self.lang, detector=self.controls.detector,
+            compare_on=self.controls.compare_box.isChecked(),
+            compare_kinds=[k for k, c in self.controls.compare_checks.items() if c.isChecked()],
+            detect_rate=self.controls.detect_rate, detector_values=self.detector_settings.to_dict(),
+            history_seconds=self.history_seconds.value(),
+            model=None if classifier is None else (classifier.model_path, classifier.sidecar_path))
 
     # ---------------------------------------------------------------- language
     def set_language(self, lang: str) -> None:
@@ -409,7 +378,7 @@ class MainWindow(QMainWindow):
         if choice == self.mirror_choice:
             return
         self.mirror_choice = choice
-        self.settings.setValue("mirror", choice or "")
+        self.saved.set_mirror(choice)
         self.model_box.show_mirror_choice(choice)
         if self.classifier is not None:
             self.load_model(self.classifier.model_path, self.classifier.sidecar_path)
@@ -429,7 +398,7 @@ class MainWindow(QMainWindow):
 
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("act_open_model", self.lang),
-                                              str(self.settings.value("last_dir", "")), tr("filter_model", self.lang))
+                                              self.saved.last_dir(), tr("filter_model", self.lang))
         if path:
             if not self.load_model(path):
                 QMessageBox.warning(self, tr("error_title", self.lang), self.model_error)
@@ -477,9 +446,9 @@ class MainWindow(QMainWindow):
         self.history.clear()
         self._set_mode("photo" if request.is_photos else "live")
         if request.photos:
-            self.settings.setValue("last_dir", str(Path(request.photos[0]).parent))
+            self.saved.remember_dir(request.photos[0])
         elif isinstance(request.spec, str):
-            self.settings.setValue("last_dir", str(Path(request.spec).parent))
+            self.saved.remember_dir(request.spec)
         self.worker.open_source(request)
 
     def _set_mode(self, mode: str) -> None:
@@ -491,26 +460,26 @@ class MainWindow(QMainWindow):
 
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("act_open_video", self.lang),
-                                              str(self.settings.value("last_dir", "")), tr("filter_video", self.lang))
+                                              self.saved.last_dir(), tr("filter_video", self.lang))
         if path:
             self.open_source(path)
 
     def open_photos_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, tr("act_open_photos", self.lang),
-                                                str(self.settings.value("last_dir", "")), tr("filter_images", self.lang))
+                                                self.saved.last_dir(), tr("filter_images", self.lang))
         if paths:
             self.open_source(paths)
 
     def open_folder_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, tr("act_open_folder", self.lang),
-                                                str(self.settings.value("last_dir", "")))
+                                                self.saved.last_dir())
         if path:
             self.open_source(path)
 
     def _on_open_file_clicked(self) -> None:
         """Any video or photo (the message page's button)."""
         path, _ = QFileDialog.getOpenFileName(self, tr("btn_open_file", self.lang),
-                                              str(self.settings.value("last_dir", "")), tr("filter_media", self.lang))
+                                              self.saved.last_dir(), tr("filter_media", self.lang))
         if path:
             self.open_source(path)
 

@@ -18,6 +18,7 @@ from kise_desktop.gui.i18n import tr
 from gui_fakes import GROUP_PHOTO, annotated_boxes, iou, place_on_canvas
 
 from kise_desktop.core.detectors import kind_names, preset
+from kise_desktop.core.pipeline import LIVE_DETECT_RATE
 from kise_desktop.core.sources import load_image
 
 WAIT = 20000  # ms; generous: the machine may be busy (these are not timing tests)
@@ -358,6 +359,24 @@ def test_settings_are_remembered(qtbot, make_window, settings):
     assert (again.width(), again.height()) == (1100, 760)   # make_window resizes; geometry was restored first
     assert settings.value("lang") == "ko"
     assert settings.value("model_path") == str(again.classifier.model_path)
+
+
+def test_a_malformed_settings_file_starts_with_defaults(qtbot, make_window, settings):
+    """Values an older version or a hand edit left wrong read as defaults; the window still starts."""
+    for key, value in {"lang": "fr", "detector": "nonesuch", "compare": "maybe", "compare_kinds": "x,,y",
+                       "detect_rate": "fast", "history_seconds": "long", "mirror": "sideways",
+                       "geometry": "not bytes", "live/haar/scale_factor": "big"}.items():
+        settings.setValue(key, value)
+    settings.sync()
+    win = make_window(lang=None, detector=None)
+    assert win.lang == "ko" and win.controls.detector == "yunet" and win.mirror_choice is None
+    assert not win.controls.compare_box.isChecked()
+    assert all(check.isChecked() for check in win.controls.compare_checks.values())
+    assert win.controls.detect_rate == LIVE_DETECT_RATE
+    assert win.history_seconds.value() == 30.0
+    assert win.controls.all_settings()["haar"] == preset("haar", "live")
+    win.open_source(0)
+    wait_for_faces(qtbot, win)
 
 
 def test_closing_stops_the_worker_thread_without_warnings(qtbot, make_window, qtlog):
