@@ -14,3 +14,8 @@ import os
 for _name in ("OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER", "OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN"):
     os.environ.setdefault(_name, "0")
 del _name
+
+# FFmpeg prints its own lines ("moov atom not found") when OpenCV opens a damaged video; KISE
+# already says in one line which file failed and why, so FFmpeg stays quiet (AV_LOG_QUIET)
+# unless the user asks for its log.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")

@@ -84,6 +84,22 @@ def test_video_on_a_fifo_is_refused_not_waited_on(tmp_path, model_args):
     assert done.returncode == 1 and "FIFO" in done.stderr and len(error_lines(done.stderr)) == 1
 
 
+
+def test_a_truncated_real_clip_is_one_line_with_nothing_from_ffmpeg(tmp_path, model_args, shared_data):
+    """FFmpeg's own complaint ("moov atom not found") would be a second line the user cannot act on."""
+    source = shared_data / "videos" / "d0.mp4"
+    if not source.is_file():
+        pytest.skip(f"{source} is absent")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(source.read_bytes()[:5000])        # the start of a real clip: its index never arrives
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    done = subprocess.run([sys.executable, "-m", "kise_desktop.cli", "video", str(cut), "-o", str(tmp_path / "o.mp4"),
+                           *model_args], cwd=REPO_DIR, capture_output=True, text=True, timeout=60,
+                          env={**env, "PYTHONPATH": str(REPO_DIR)})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == error_lines(done.stderr) and str(cut) in done.stderr, done.stderr
+    assert not (tmp_path / "o.mp4").exists()
+
 BAD_ARGS = [
     ("video", "IN", "-o", "o.mp4", "--smoothing", "1.5"),
     ("video", "IN", "-o", "o.mp4", "--smoothing", "-0.1"),
