@@ -13,6 +13,7 @@ would otherwise follow the system's locale, "1,20" on many European setups).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("ko", "en")
@@ -275,15 +276,23 @@ _MODEL_REASONS_KO: dict[str, str] = {
 _KOREAN_REASONS: dict[str, str] = {**_REASONS_KO, **_MODEL_REASONS_KO}
 
 
-def error_text(error: str, problem: Any, lang: str) -> str:
+def error_text(error: str, problem: Any, lang: str, named: str | None = None) -> str:
     """An error in `lang`: `problem` (a core SourceError or ModelError) in this language's words,
-    else `error` as is."""
+    else `error` as is. `named`: the file the message around it already names; a problem about
+    that same file then reads as its reason alone ("Could not open a.mp4: not a video", not the
+    path twice)."""
     reason = getattr(problem, "reason", "")
+    subject = str(getattr(problem, "subject", "") or "")
+    same_file = bool(reason and subject and named) and Path(subject).name == Path(str(named)).name
     if lang == "en" or reason not in _KOREAN_REASONS:
-        return error
+        prefix = f"{subject}: "
+        return error[len(prefix):] if same_file and error.startswith(prefix) else error
     values = {k: _SPECIAL_FILE_KINDS_KO.get(v, v) if isinstance(v, str) else v for k, v in problem.values.items()}
+    text = _KOREAN_REASONS[reason].format(**values)
+    if same_file:
+        return text
     subject = tr("camera_n", lang, n=values["camera"]) if "camera" in values else problem.subject
-    return f"{subject}: {_KOREAN_REASONS[reason].format(**values)}"
+    return f"{subject}: {text}"
 
 
 def tr(key: str, lang: str = "ko", **fmt: object) -> str:

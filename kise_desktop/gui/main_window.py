@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         if self.model_problem is None:
             return ""
         path, exc = self.model_problem
-        return tr("model_error", self.lang, path=path.name, error=error_text(str(exc), exc, self.lang))
+        return tr("model_error", self.lang, path=path.name, error=error_text(str(exc), exc, self.lang, named=path.name))
 
     def _update_model_label(self) -> None:
         self.view.notice = tr("no_model_notice", self.lang) if self.classifier is None else ""
@@ -526,7 +526,9 @@ class MainWindow(QMainWindow):
             if state.detail.get("camera"):
                 text = tr("state_open_failed", self.lang, name=name, error=error)
             else:
-                text = tr("state_bad_file", self.lang, name=state.detail.get("photo", name), error=error)
+                shown = state.detail.get("photo", name)
+                text = tr("state_bad_file", self.lang, name=shown,
+                          error=error_text(state.error, state.problem, self.lang, named=shown))
             self._retry_action = self._reopen
             self._show_message(text, retry=True)
         elif code == STATE_LOST:

@@ -94,6 +94,11 @@ def test_every_error_reason_has_korean_words_with_the_same_placeholders():
     assert str(field) == "/m/x.json: field 'crop_margin' must be a number in [0, 1] (a fraction of the box), not \"wide\""
     assert error_text(str(field), field, "ko") == "/m/x.json: 'crop_margin' 필드는 [0, 1] 사이의 숫자(상자에 대한 비율)여야 합니다 (지금: \"wide\")"
     assert error_text("some other failure", None, "ko") == "some other failure"     # not a reasoned error: as is
+    # a message that names the file already gives the reason alone; another file's problem keeps its name
+    assert error_text(str(problem), problem, "en", named="x.mp4") == REASONS["not_video"]
+    assert error_text(str(problem), problem, "ko", named="x.mp4") == _REASONS_KO["not_video"]
+    assert error_text(str(field), field, "en", named="x.tflite") == str(field)
+    assert error_text(str(field), field, "ko", named="x.tflite").startswith("/m/x.json: ")
 
 
 def test_source_requests(dlib_faces_dir, tmp_path):

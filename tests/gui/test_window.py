@@ -202,6 +202,7 @@ def test_opening_a_bad_file_shows_an_error(qtbot, make_window, tmp_path):
     win.open_source(str(bad))
     qtbot.waitUntil(lambda: win.last_state is not None and win.last_state.code == "open_failed", timeout=WAIT)
     assert win.stack.currentIndex() == 1 and "broken.mp4" in win.message_page.label.text()
+    assert str(bad) not in win.message_page.label.text()      # named once, then the reason; not the path again
     bad_photo = tmp_path / "broken.jpg"
     bad_photo.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     win.open_source(str(bad_photo))
