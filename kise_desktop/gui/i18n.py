@@ -70,7 +70,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "btn_record": {"en": "Record CSV...", "ko": "CSV 기록..."},
     "btn_stop_record": {"en": "Stop recording", "ko": "기록 중지"},
     "btn_snapshot": {"en": "Snapshot PNG...", "ko": "스냅샷 PNG..."},
-    "recording": {"en": "recording: {n} rows", "ko": "기록 중: {n}행"},
+    "recording": {"en": "recording: {n} rows", "en_one": "recording: {n} row", "ko": "기록 중: {n}행"},
     # history
     "grp_history": {"en": "Emotion history", "ko": "감정 기록"},
     "grp_probs": {"en": "Emotion probabilities", "ko": "감정 확률"},
@@ -90,8 +90,8 @@ _STRINGS: dict[str, dict[str, str]] = {
                         "ko": "검출기 {det}을(를) 쓸 수 없어 {fallback}(으)로 바꿉니다:\n{error}"},
     "no_model_notice": {"en": "No emotion model: faces are not analysed. File > Open model...",
                         "ko": "감정 모델 없음: 얼굴을 분석하지 않습니다. 파일 > 모델 열기..."},
-    "compare_caption": {"en": "{det}: {n} faces, detect {ms:.1f} ms", "ko": "{det}: 얼굴 {n}개, 검출 {ms:.1f} ms"},
-    "faces_n": {"en": "{n} faces", "ko": "얼굴 {n}개"},
+    "compare_caption": {"en": "{det}: {n} faces, detect {ms:.1f} ms", "en_one": "{det}: {n} face, detect {ms:.1f} ms",
+                        "ko": "{det}: 얼굴 {n}개, 검출 {ms:.1f} ms"},
     # states
     "state_idle": {"en": "Choose a camera, or open a video, photos or a folder (or drop them here).",
                    "ko": "카메라를 고르거나 동영상, 사진, 폴더를 여세요 (여기에 끌어다 놓아도 됩니다)."},
@@ -296,9 +296,10 @@ def error_text(error: str, problem: Any, lang: str, named: str | None = None) ->
 
 
 def tr(key: str, lang: str = "ko", **fmt: object) -> str:
-    """The string `key` in `lang` ('ko' or 'en'), formatted with `fmt`."""
+    """The string `key` in `lang` ('ko' or 'en'), formatted with `fmt`; an entry's "en_one" is its
+    English for a count `n` of 1 ("1 face", not "1 faces"; Korean has no plural)."""
     entry = _STRINGS[key]
-    text = entry.get(lang) or entry["en"]
+    text = (fmt.get("n") == 1 and entry.get(f"{lang}_one")) or entry.get(lang) or entry["en"]
     return text.format(**fmt) if fmt else text
 
 

@@ -66,6 +66,9 @@ def test_every_string_has_both_languages():
     for lang in LANGUAGES:
         assert missing(lang) == []
     assert tr("camera_n", "ko", n=2) == "카메라 2"
+    assert tr("compare_caption", "en", det="HOG", n=1, ms=2.0) == "HOG: 1 face, detect 2.0 ms"   # not "1 faces"
+    assert tr("compare_caption", "en", det="HOG", n=0, ms=2.0) == "HOG: 0 faces, detect 2.0 ms"
+    assert tr("compare_caption", "ko", det="HOG", n=1, ms=2.0) == "HOG: 얼굴 1개, 검출 2.0 ms"
     assert len(keys()) > 50
 
 
